@@ -1,0 +1,108 @@
+"""data_processing: validate and clean raw customers, then build scaled model features."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .features import build_model_features, fit_feature_transformer
+from .nodes import (
+    build_data_quality_report,
+    build_primary_table,
+    collect_quarantine,
+    impute_missing_values,
+    remove_duplicate_customers,
+    standardise_columns,
+    treat_outliers,
+    validate_customers,
+)
+
+
+def create_cleaning_pipeline() -> Pipeline:
+    """Standardised customers in, clean primary table + quarantine + quality report out.
+
+    Shared by data_processing and (under the `scoring` namespace) by the scoring pipeline.
+    """
+    return Pipeline(
+        [
+            Node(
+                validate_customers,
+                ["customers_standardised", "params:data_processing"],
+                ["customers_validated", "validation_quarantine"],
+                name="validate_customers_node",
+            ),
+            Node(
+                impute_missing_values,
+                ["customers_validated", "params:data_processing"],
+                ["customers_imputed", "missing_value_quarantine", "imputation_counts"],
+                name="impute_missing_values_node",
+            ),
+            Node(
+                remove_duplicate_customers,
+                "customers_imputed",
+                ["customers_unique", "duplicate_quarantine"],
+                name="remove_duplicate_customers_node",
+            ),
+            Node(
+                treat_outliers,
+                ["customers_unique", "params:data_processing"],
+                ["customers_treated", "outlier_quarantine", "outlier_counts"],
+                name="treat_outliers_node",
+            ),
+            Node(
+                collect_quarantine,
+                [
+                    "customers_standardised",
+                    "validation_quarantine",
+                    "missing_value_quarantine",
+                    "duplicate_quarantine",
+                    "outlier_quarantine",
+                ],
+                "quarantined_customers",
+                name="collect_quarantine_node",
+            ),
+            Node(
+                build_primary_table,
+                ["customers_treated", "quarantined_customers", "params:data_processing"],
+                "customers_primary",
+                name="build_primary_table_node",
+            ),
+            Node(
+                build_data_quality_report,
+                [
+                    "customers_standardised",
+                    "customers_primary",
+                    "quarantined_customers",
+                    "imputation_counts",
+                    "outlier_counts",
+                    "params:data_processing",
+                ],
+                "data_quality_report",
+                name="build_data_quality_report_node",
+            ),
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """The full data_processing pipeline on `customers_raw`."""
+    return Pipeline(
+        [
+            Node(
+                standardise_columns,
+                ["customers_raw", "params:data_processing"],
+                "customers_standardised",
+                name="standardise_columns_node",
+            ),
+            create_cleaning_pipeline(),
+            Node(
+                fit_feature_transformer,
+                ["customers_primary", "params:data_processing"],
+                "feature_transformer",
+                name="fit_feature_transformer_node",
+            ),
+            Node(
+                build_model_features,
+                ["customers_primary", "feature_transformer"],
+                "model_features",
+                name="build_model_features_node",
+            ),
+        ]
+    )
