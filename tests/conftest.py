@@ -1,0 +1,107 @@
+"""Shared test helpers: the project's real parameters, in-memory pipeline runs, a temp project copy."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+
+from customer_segmentation.settings import CONFIG_LOADER_ARGS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_parameters(env: str | None = None) -> dict[str, Any]:
+    """The project's parameters as `kedro run --env <env>` sees them."""
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": env or "local"}
+    return OmegaConfigLoader(str(PROJECT_ROOT / "conf"), **args)["parameters"]
+
+
+@pytest.fixture
+def parameters() -> dict[str, Any]:
+    """A fresh deep copy of the base parameters (tests may change it)."""
+    return copy.deepcopy(load_parameters())
+
+
+class KeptMemoryDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so a test can read intermediate outputs too."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_pipeline(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run `pipeline` with SequentialRunner on an in-memory catalog; return every dataset it produced."""
+    catalog = DataCatalog()
+    for name, value in inputs.items():
+        catalog[name] = value
+    for name in pipeline.all_outputs():
+        catalog[name] = KeptMemoryDataset()
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog[name].load() for name in pipeline.all_outputs()}
+
+
+def raw_frame(rows: list[list[Any]], header: list[str] | None = None) -> pd.DataFrame:
+    """A raw customer table as the catalog loads it: Kaggle header, every cell text (None = blank)."""
+    header = header or ["CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    return frame.map(lambda v: None if v is None else str(v))
+
+
+def copy_project(target: Path) -> Path:
+    """Copy what `kedro run` needs (pyproject, conf without local, raw data, empty layers) to `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(PROJECT_ROOT / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy2(PROJECT_ROOT / name, target / name)
+    shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
+    (target / "conf" / "local").mkdir()
+    for layer in (PROJECT_ROOT / "data").iterdir():
+        (target / "data" / layer.name).mkdir(parents=True)
+    for csv in ("customers.csv", "new_customers.csv"):
+        shutil.copy2(PROJECT_ROOT / "data" / "01_raw" / csv, target / "data" / "01_raw" / csv)
+    return target
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A temp copy of the project in which tests run the Kedro CLI as a user would."""
+    return copy_project(tmp_path / "project")
+
+
+def kedro(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `kedro <args>` in `project` as a user types it; telemetry off, wide log lines."""
+    env = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"kedro {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def versions(dataset_dir: Path) -> list[Path]:
+    """The saved versions (timestamp folders) of a versioned dataset, oldest first."""
+    return sorted(p for p in dataset_dir.iterdir() if p.is_dir()) if dataset_dir.exists() else []
+
+
+def latest(dataset_dir: Path) -> Path:
+    """The file of the newest version of a versioned dataset."""
+    return versions(dataset_dir)[-1] / dataset_dir.name

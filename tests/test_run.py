@@ -1,0 +1,60 @@
+"""End to end: the Kedro CLI as a user types it, in a temp copy of the project."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
+from tests.conftest import kedro, latest
+
+pytestmark = pytest.mark.slow
+
+
+def test_data_processing_run_writes_outputs_and_accounts_for_rows(project_copy):
+    result = kedro(project_copy, "run", "--pipelines", "data_processing")
+    assert "Pipeline execution completed successfully" in result.stdout + result.stderr
+    data = project_copy / "data"
+    report = json.loads(latest(data / "08_reporting" / "data_quality_report.json").read_text())
+    assert report["rows_in"] == 2001
+    assert report["rows_in"] == report["rows_kept"] + report["rows_quarantined"]
+    assert report["accounting_holds"] is True
+    quarantine = latest(data / "02_intermediate" / "quarantined_customers.csv").read_text()
+    assert quarantine.count("\n") - 1 == report["rows_quarantined"]
+    assert (data / "04_feature" / "model_features.parquet").exists()
+    assert latest(data / "06_models" / "feature_transformer.pkl").exists()
+    log = result.stdout + result.stderr
+    assert "Warning" not in log and "deprecated" not in log
+
+
+@pytest.mark.parametrize("gender_header", ["Genre", "Gender"])
+def test_kaggle_environment_reads_both_header_variants(project_copy, gender_header):
+    mall = generate_clean_customers(200, seed=11)
+    text = to_csv_text(mall).replace("Genre", gender_header, 1)
+    (project_copy / "data" / "01_raw" / "Mall_Customers.csv").write_text(text)
+    kedro(project_copy, "run", "--env", "kaggle", "--pipelines", "data_processing")
+    report = json.loads(latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text())
+    assert report["source_file"] == "data/01_raw/Mall_Customers.csv"
+    assert (report["rows_in"], report["rows_kept"]) == (200, 200)
+    assert RAW_COLUMNS[0] == "CustomerID"
+
+
+def test_missing_column_fails_with_one_clear_message(project_copy):
+    raw = project_copy / "data" / "01_raw" / "customers.csv"
+    lines = raw.read_text().splitlines()
+    raw.write_text("\n".join(",".join(line.split(",")[:4]) for line in lines) + "\n")
+    result = kedro(project_copy, "run", "--pipelines", "data_processing", check=False)
+    assert result.returncode != 0
+    log = result.stdout + result.stderr
+    assert "DataValidationError" in log
+    assert "data/01_raw/customers.csv: required column 'spending_score'" in log
+
+
+def test_params_override_on_the_command_line(project_copy):
+    kedro(project_copy, "run", "--pipelines", "data_processing", "--params", "data_processing.scaler=minmax")
+    import pickle
+
+    with open(latest(project_copy / "data" / "06_models" / "feature_transformer.pkl"), "rb") as file:
+        transformer = pickle.load(file)
+    assert type(transformer.named_transformers_["scale"]).__name__ == "MinMaxScaler"
