@@ -54,7 +54,13 @@ def run_pipeline(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
 
 def raw_frame(rows: list[list[Any]], header: list[str] | None = None) -> pd.DataFrame:
     """A raw customer table as the catalog loads it: Kaggle header, every cell text (None = blank)."""
-    header = header or ["CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
+    header = header or [
+        "CustomerID",
+        "Genre",
+        "Age",
+        "Annual Income (k$)",
+        "Spending Score (1-100)",
+    ]
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     return frame.map(lambda v: None if v is None else str(v))
 
@@ -62,7 +68,11 @@ def raw_frame(rows: list[list[Any]], header: list[str] | None = None) -> pd.Data
 def copy_project(target: Path) -> Path:
     """Copy what `kedro run` needs (pyproject, conf without local, raw data, empty layers) to `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(PROJECT_ROOT / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(
+        PROJECT_ROOT / "src",
+        target / "src",
+        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+    )
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy2(PROJECT_ROOT / name, target / name)
     shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))

@@ -35,7 +35,9 @@ def test_default_data_has_five_planted_segments_in_realistic_ranges():
     assert clean["Age"].between(*AGE_RANGE).all()
     assert clean["Annual Income (k$)"].between(*INCOME_RANGE).all()
     assert clean["Spending Score (1-100)"].between(1, 100).all()
-    means = clean.groupby("planted_segment")[["Annual Income (k$)", "Spending Score (1-100)"]].mean()
+    means = clean.groupby("planted_segment")[
+        ["Annual Income (k$)", "Spending Score (1-100)"]
+    ].mean()
     assert means.loc["Affluent big spenders", "Annual Income (k$)"] > 90
     assert means.loc["Low-income savers", "Spending Score (1-100)"] < 30
 

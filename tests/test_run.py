@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -34,7 +35,9 @@ def test_kaggle_environment_reads_both_header_variants(project_copy, gender_head
     text = to_csv_text(mall).replace("Genre", gender_header, 1)
     (project_copy / "data" / "01_raw" / "Mall_Customers.csv").write_text(text)
     kedro(project_copy, "run", "--env", "kaggle", "--pipelines", "data_processing")
-    report = json.loads(latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text())
+    report = json.loads(
+        latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text()
+    )
     assert report["source_file"] == "data/01_raw/Mall_Customers.csv"
     assert (report["rows_in"], report["rows_kept"]) == (200, 200)
     assert RAW_COLUMNS[0] == "CustomerID"
@@ -52,9 +55,16 @@ def test_missing_column_fails_with_one_clear_message(project_copy):
 
 
 def test_params_override_on_the_command_line(project_copy):
-    kedro(project_copy, "run", "--pipelines", "data_processing", "--params", "data_processing.scaler=minmax")
-    import pickle
-
-    with open(latest(project_copy / "data" / "06_models" / "feature_transformer.pkl"), "rb") as file:
+    kedro(
+        project_copy,
+        "run",
+        "--pipelines",
+        "data_processing",
+        "--params",
+        "data_processing.scaler=minmax",
+    )
+    with open(
+        latest(project_copy / "data" / "06_models" / "feature_transformer.pkl"), "rb"
+    ) as file:
         transformer = pickle.load(file)
     assert type(transformer.named_transformers_["scale"]).__name__ == "MinMaxScaler"

@@ -53,7 +53,12 @@ PLANTED_SEGMENTS = (
 DIRTY_ROWS = {
     "blank_age": (11, "Age", "", "kept: age imputed with the median"),
     "blank_gender": (23, "Genre", "", "kept: gender imputed with the mode"),
-    "blank_spending_score": (37, "Spending Score (1-100)", "", "quarantined: spending_score missing"),
+    "blank_spending_score": (
+        37,
+        "Spending Score (1-100)",
+        "",
+        "quarantined: spending_score missing",
+    ),
     "blank_income": (52, "Annual Income (k$)", "", "quarantined: annual_income_k missing"),
     "impossible_age": (64, "Age", "150", "quarantined: age out of range"),
     "impossible_score": (78, "Spending Score (1-100)", "140", "quarantined: score out of range"),
@@ -117,9 +122,7 @@ def generate_customers(n: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED) -> 
     return pd.concat([customers, repeat], ignore_index=True)
 
 
-def generate_new_customers(
-    n: int = NEW_CUSTOMERS, seed: int = NEW_CUSTOMERS_SEED
-) -> pd.DataFrame:
+def generate_new_customers(n: int = NEW_CUSTOMERS, seed: int = NEW_CUSTOMERS_SEED) -> pd.DataFrame:
     """A small sample of new customers to score, with one impossible age and one blank score."""
     customers = _as_text(generate_clean_customers(n, seed, first_id=NEW_CUSTOMERS_FIRST_ID))
     customers["dirty_kind"] = ""

@@ -74,7 +74,12 @@ def test_empty_file_and_header_only_are_clear_errors(dp):
 
 
 def test_gender_spellings_are_normalised(dp):
-    rows = [[1, "F", 30, 50, 50], [2, "female ", 30, 50, 50], [3, " MALE", 30, 50, 50], [4, "m", 30, 50, 50]]
+    rows = [
+        [1, "F", 30, 50, 50],
+        [2, "female ", 30, 50, 50],
+        [3, " MALE", 30, 50, 50],
+        [4, "m", 30, 50, 50],
+    ]
     valid, record = validate_customers(standardised(rows, dp), dp)
     assert record.empty
     assert valid["gender"].tolist() == ["Female", "Female", "Male", "Male"]
@@ -102,7 +107,11 @@ def test_invalid_rows_are_quarantined_with_reason(dp, row, reason):
 def test_several_problems_in_one_row_are_all_named(dp):
     _, record = validate_customers(standardised([[9, "X", 200, "abc", 50]], dp), dp)
     reason = record["reason"].iloc[0]
-    assert "age not between" in reason and "annual_income_k is not a number" in reason and "gender" in reason
+    assert (
+        "age not between" in reason
+        and "annual_income_k is not a number" in reason
+        and "gender" in reason
+    )
 
 
 def test_blank_numbers_pass_validation_for_the_missing_value_step(dp):
@@ -146,10 +155,15 @@ def test_duplicate_ids_keep_the_first(dp):
     assert record["reason"].iloc[0].startswith("duplicate customer_id")
 
 
-OUTLIER_ROWS = [[i, "Male", 30 + i % 5, 50 + i % 7, 50] for i in range(1, 21)] + [[99, "Male", 32, 400, 50]]
+OUTLIER_ROWS = [[i, "Male", 30 + i % 5, 50 + i % 7, 50] for i in range(1, 21)] + [
+    [99, "Male", 32, 400, 50]
+]
 
 
-@pytest.mark.parametrize(("policy", "kept_rows", "quarantined"), [("none", 21, 0), ("clip_iqr", 21, 0), ("quarantine_iqr", 20, 1)])
+@pytest.mark.parametrize(
+    ("policy", "kept_rows", "quarantined"),
+    [("none", 21, 0), ("clip_iqr", 21, 0), ("quarantine_iqr", 20, 1)],
+)
 def test_outlier_policies(dp, policy, kept_rows, quarantined):
     dp["outliers"]["policy"] = policy
     valid, _ = validate_customers(standardised(OUTLIER_ROWS, dp), dp)

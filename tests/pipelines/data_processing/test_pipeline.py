@@ -13,7 +13,10 @@ def test_embedded_data_is_cleaned_with_every_dirty_row_accounted_for(parameters)
     generated = generate_customers()
     outputs = run_pipeline(
         create_pipeline(),
-        {"customers_raw": generated[RAW_COLUMNS].copy(), "params:data_processing": parameters["data_processing"]},
+        {
+            "customers_raw": generated[RAW_COLUMNS].copy(),
+            "params:data_processing": parameters["data_processing"],
+        },
     )
     quarantined, primary, report = (
         outputs["quarantined_customers"],
@@ -35,7 +38,13 @@ def test_embedded_data_is_cleaned_with_every_dirty_row_accounted_for(parameters)
     assert report["rows_kept"] == len(primary) == len(generated) - len(expected_quarantine)
     assert report["values_imputed"] == {"age": 1, "gender": 1}
     kept_dirty = set(dirty) - expected_quarantine
-    assert kept_dirty == {"blank_age", "blank_gender", "gender_F", "gender_female_padded", "gender_M"}
+    assert kept_dirty == {
+        "blank_age",
+        "blank_gender",
+        "gender_F",
+        "gender_female_padded",
+        "gender_M",
+    }
     assert set(primary["gender"]) == {"Female", "Male"}
     assert primary["customer_id"].is_unique
 

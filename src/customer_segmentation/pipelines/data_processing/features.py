@@ -47,7 +47,9 @@ def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> 
     features = list(params["features"])
     transformer = make_feature_transformer(features, params["scaler"])
     transformer.fit(customers[features])
-    logger.info("Fitted %s scaling of %s on %d customers", params["scaler"], features, len(customers))
+    logger.info(
+        "Fitted %s scaling of %s on %d customers", params["scaler"], features, len(customers)
+    )
     return transformer
 
 

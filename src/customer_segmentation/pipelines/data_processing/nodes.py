@@ -55,7 +55,9 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
         sources = {
             column: [k for k, v in mapping.items() if v == column] or [column] for column in missing
         }
-        wanted = "; ".join(f"'{c}' (source header {' or '.join(map(repr, s))})" for c, s in sources.items())
+        wanted = "; ".join(
+            f"'{c}' (source header {' or '.join(map(repr, s))})" for c, s in sources.items()
+        )
         raise DataValidationError(
             validation_message(
                 source,
@@ -76,7 +78,9 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
         )
     customers = customers.reset_index(drop=True)
     customers.insert(0, "source_line", np.arange(2, len(customers) + 2))
-    logger.info("Standardised %d rows from %s (%d columns)", len(customers), source, customers.shape[1] - 1)
+    logger.info(
+        "Standardised %d rows from %s (%d columns)", len(customers), source, customers.shape[1] - 1
+    )
     return customers
 
 
@@ -107,8 +111,14 @@ def validate_customers(
     for row, row_reasons in schema_failures(typed, params).items():
         reasons.setdefault(row, []).extend(row_reasons)
     bad = pd.Index(sorted(reasons))
-    record = _record(bad, ["; ".join(reasons[row]) for row in bad], "validation") if len(bad) else _empty_record()
-    logger.info("Validated %d rows: %d valid, %d quarantined", len(typed), len(typed) - len(bad), len(bad))
+    record = (
+        _record(bad, ["; ".join(reasons[row]) for row in bad], "validation")
+        if len(bad)
+        else _empty_record()
+    )
+    logger.info(
+        "Validated %d rows: %d valid, %d quarantined", len(typed), len(typed) - len(bad), len(bad)
+    )
     return typed.drop(index=bad), record
 
 
@@ -156,7 +166,11 @@ def impute_missing_values(
         imputed.loc[blank, column] = fill
         counts[column] = int(blank.sum())
     bad = pd.Index(sorted(quarantined))
-    record = _record(bad, ["; ".join(quarantined[r]) for r in bad], "missing_values") if len(bad) else _empty_record()
+    record = (
+        _record(bad, ["; ".join(quarantined[r]) for r in bad], "missing_values")
+        if len(bad)
+        else _empty_record()
+    )
     logger.info("Missing values: imputed %s, quarantined %d rows", counts or "nothing", len(bad))
     return imputed.drop(index=bad), record, counts
 
@@ -165,7 +179,11 @@ def remove_duplicate_customers(customers: pd.DataFrame) -> tuple[pd.DataFrame, p
     """Keep the first row of each customer id; quarantine the repeats."""
     repeated = customers["customer_id"].duplicated(keep="first")
     rows = customers.index[repeated]
-    record = _record(rows, "duplicate customer_id (first occurrence kept)", "duplicates") if len(rows) else _empty_record()
+    record = (
+        _record(rows, "duplicate customer_id (first occurrence kept)", "duplicates")
+        if len(rows)
+        else _empty_record()
+    )
     logger.info("Duplicates: %d repeated customer ids quarantined", len(rows))
     return customers.loc[~repeated], record
 
@@ -205,14 +223,27 @@ def treat_outliers(
             for row in treated.index[outside]:
                 reasons.setdefault(row, []).append(f"{column} outlier (outside {low:g}..{high:g})")
     bad = pd.Index(sorted(reasons))
-    record = _record(bad, ["; ".join(reasons[r]) for r in bad], "outliers") if len(bad) else _empty_record()
-    logger.info("Outliers (%s): %s values outside the IQR fences, %d rows quarantined", policy, counts, len(bad))
+    record = (
+        _record(bad, ["; ".join(reasons[r]) for r in bad], "outliers")
+        if len(bad)
+        else _empty_record()
+    )
+    logger.info(
+        "Outliers (%s): %s values outside the IQR fences, %d rows quarantined",
+        policy,
+        counts,
+        len(bad),
+    )
     return treated.drop(index=bad), record, counts
 
 
 def collect_quarantine(customers: pd.DataFrame, *records: pd.DataFrame) -> pd.DataFrame:
     """The quarantined rows as delivered (text values, source line), with `reason` and `step`."""
-    record = pd.concat([r for r in records if not r.empty]) if any(not r.empty for r in records) else _empty_record()
+    record = (
+        pd.concat([r for r in records if not r.empty])
+        if any(not r.empty for r in records)
+        else _empty_record()
+    )
     quarantined = customers.loc[record.index].join(record)
     logger.info("Quarantine: %d rows", len(quarantined))
     return quarantined.sort_values("source_line").reset_index(drop=True)
@@ -228,7 +259,8 @@ def build_primary_table(
                 params["source_file"],
                 "no valid rows left: every row was quarantined.",
                 "at least one row that passes validation and cleaning",
-                "reasons: " + "; ".join(f"{r} ({n})" for r, n in quarantined["reason"].value_counts().items()),
+                "reasons: "
+                + "; ".join(f"{r} ({n})" for r, n in quarantined["reason"].value_counts().items()),
                 example_rows(quarantined),
             )
         )
@@ -258,8 +290,12 @@ def build_data_quality_report(
         "rows_in": rows_in,
         "rows_kept": rows_kept,
         "rows_quarantined": rows_quarantined,
-        "quarantined_by_reason": {str(k): int(v) for k, v in quarantined["reason"].value_counts().sort_index().items()},
-        "quarantined_by_step": {str(k): int(v) for k, v in quarantined["step"].value_counts().sort_index().items()},
+        "quarantined_by_reason": {
+            str(k): int(v) for k, v in quarantined["reason"].value_counts().sort_index().items()
+        },
+        "quarantined_by_step": {
+            str(k): int(v) for k, v in quarantined["step"].value_counts().sort_index().items()
+        },
         "values_imputed": {k: int(v) for k, v in imputed.items()},
         "outlier_policy": params["outliers"]["policy"],
         "outliers_outside_iqr": {k: int(v) for k, v in outliers.items()},

@@ -55,9 +55,7 @@ def describe_range(bounds: dict[str, Any]) -> str:
     return f"at least {low:g}" if low is not None else f"at most {high:g}"
 
 
-def schema_failures(
-    customers: pd.DataFrame, params: dict[str, Any]
-) -> dict[object, list[str]]:
+def schema_failures(customers: pd.DataFrame, params: dict[str, Any]) -> dict[object, list[str]]:
     """Run the pandera schema lazily; return {row label: [reason, ...]} for every failing row."""
     schema = build_schema(params, list(customers.columns))
     try:
