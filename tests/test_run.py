@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
-from tests.conftest import kedro, latest
+from tests.conftest import kedro, latest, versions
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +68,27 @@ def test_params_override_on_the_command_line(project_copy):
     ) as file:
         transformer = pickle.load(file)
     assert type(transformer.named_transformers_["scale"]).__name__ == "MinMaxScaler"
+
+
+VERSIONED_OUTPUTS = [
+    "02_intermediate/quarantined_customers.csv",
+    "06_models/feature_transformer.pkl",
+    "07_model_output/k_metrics.csv",
+    "07_model_output/k_selection.json",
+    "08_reporting/data_quality_report.json",
+    "08_reporting/elbow_plot.png",
+    "08_reporting/k_scores_plot.png",
+    "08_reporting/silhouette_plot.png",
+]
+
+
+def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project_copy):
+    data = project_copy / "data"
+    kedro(project_copy, "run")
+    selection = json.loads(latest(data / "07_model_output" / "k_selection.json").read_text())
+    assert selection["k"] == 5 and selection["policy"] == "consensus"
+    kedro(project_copy, "run")
+    for output in VERSIONED_OUTPUTS:
+        found = versions(data / output)
+        assert len(found) == 2, f"{output}: {found}"
+        assert all((version / (data / output).name).stat().st_size > 0 for version in found)

@@ -1,0 +1,81 @@
+"""Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [--repeats N] [--sizes ...]`.
+
+Each case runs the real node functions on generated customers (the project's seeded generator, clean
+rows) with the base parameters, repeats, and prints the median seconds and the ratio to the smallest
+size. Nothing here is a test: figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from kedro.config import OmegaConfigLoader
+
+from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers
+from customer_segmentation.pipelines.data_processing.features import (
+    build_model_features,
+    fit_feature_transformer,
+)
+from customer_segmentation.pipelines.data_processing.nodes import (
+    standardise_columns,
+    validate_customers,
+)
+from customer_segmentation.pipelines.model_selection.nodes import sweep_k
+from customer_segmentation.settings import CONFIG_LOADER_ARGS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parameters() -> dict:
+    return OmegaConfigLoader(str(ROOT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def model_features(n: int, params: dict) -> pd.DataFrame:
+    """Scaled default features of `n` generated customers."""
+    raw = generate_clean_customers(n, seed=1)[RAW_COLUMNS].astype(str)
+    customers, _ = validate_customers(
+        standardise_columns(raw, params["data_processing"]), params["data_processing"]
+    )
+    customers = customers.drop(columns="source_line")
+    transformer = fit_feature_transformer(customers, params["data_processing"])
+    return build_model_features(customers, transformer)
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_sweep(sizes: list[int], repeats: int) -> None:
+    params = parameters()
+    print(f"sweep_k (k 1–10, base parameters), median of {repeats} runs")  # noqa: T201
+    base = None
+    for n in sizes:
+        features = model_features(n, params)
+        seconds = median_seconds(
+            lambda f=features: sweep_k(f, copy.deepcopy(params["model_selection"])), repeats
+        )
+        base = base or seconds
+        print(f"  {n:>9,} customers: {seconds:8.2f} s   ×{seconds / base:6.2f} vs {sizes[0]:,}")  # noqa: T201
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
+    args = parser.parse_args()
+    bench_sweep(args.sizes, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

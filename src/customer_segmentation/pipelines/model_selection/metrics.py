@@ -1,0 +1,94 @@
+"""Scores of one K-Means candidate: internal indices, gap statistic, bootstrap stability.
+
+Everything random takes a seed; silhouette, gap and stability work on seeded samples above their size
+thresholds so that a sweep stays usable at a million customers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
+
+
+def make_kmeans(k: int, kmeans_params: dict[str, Any], random_state: int) -> KMeans:
+    """K-Means with `init`, `n_init`, `max_iter` from parameters and the given seed."""
+    return KMeans(
+        n_clusters=k,
+        init=kmeans_params["init"],
+        n_init=kmeans_params["n_init"],
+        max_iter=kmeans_params["max_iter"],
+        random_state=random_state,
+    )
+
+
+def seeded_sample(n_rows: int, size: int | None, random_state: int) -> np.ndarray:
+    """Row positions of a seeded sample without replacement (all rows when `size` is None or ≥ n)."""
+    if size is None or n_rows <= size:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(random_state).choice(n_rows, size=size, replace=False))
+
+
+def internal_indices(
+    features: np.ndarray, labels: np.ndarray, silhouette_rows: np.ndarray
+) -> dict[str, float]:
+    """Silhouette (on `silhouette_rows`), Calinski-Harabasz and Davies-Bouldin of one labelling."""
+    return {
+        "silhouette": float(silhouette_score(features[silhouette_rows], labels[silhouette_rows])),
+        "calinski_harabasz": float(calinski_harabasz_score(features, labels)),
+        "davies_bouldin": float(davies_bouldin_score(features, labels)),
+    }
+
+
+def reference_log_wcss(
+    features: np.ndarray, ks: list[int], references: int, kmeans_params: dict, random_state: int
+) -> np.ndarray:
+    """log(WCSS) for each k (columns) on each uniform reference dataset (rows) in the bounding box."""
+    rng = np.random.default_rng(random_state)
+    low, high = features.min(axis=0), features.max(axis=0)
+    log_wcss = np.empty((references, len(ks)))
+    for b in range(references):
+        reference = rng.uniform(low, high, size=features.shape)
+        for j, k in enumerate(ks):
+            model = make_kmeans(k, {**kmeans_params, "n_init": 1}, random_state + b)
+            log_wcss[b, j] = np.log(model.fit(reference).inertia_)
+    return log_wcss
+
+
+def gap_statistic(
+    features: np.ndarray, ks: list[int], references: int, kmeans_params: dict, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tibshirani's gap(k) = E*[log W_k] - log W_k and its standard error s_k, for each k in `ks`."""
+    log_wcss = np.array(
+        [np.log(make_kmeans(k, kmeans_params, random_state).fit(features).inertia_) for k in ks]
+    )
+    reference = reference_log_wcss(features, ks, references, kmeans_params, random_state)
+    gap = reference.mean(axis=0) - log_wcss
+    standard_error = reference.std(axis=0) * np.sqrt(1 + 1 / references)
+    return gap, standard_error
+
+
+def bootstrap_stability(
+    features: np.ndarray,
+    reference_labels: np.ndarray,
+    k: int,
+    resamples: int,
+    kmeans_params: dict,
+    random_state: int,
+) -> tuple[float, float]:
+    """Mean and spread of the adjusted Rand index between fits on bootstrap resamples and the
+    reference labelling, compared on the rows each resample shares with the data."""
+    rng = np.random.default_rng(random_state)
+    scores = []
+    for r in range(resamples):
+        rows = np.unique(rng.integers(0, len(features), size=len(features)))
+        model = make_kmeans(k, kmeans_params, random_state + r).fit(features[rows])
+        scores.append(adjusted_rand_score(reference_labels[rows], model.labels_))
+    return float(np.mean(scores)), float(np.std(scores))

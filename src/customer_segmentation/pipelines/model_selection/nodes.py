@@ -1,0 +1,148 @@
+"""Nodes of the model_selection pipeline: sweep k, score every candidate, choose k with a reason."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from customer_segmentation.errors import DataValidationError
+
+from .metrics import (
+    bootstrap_stability,
+    gap_statistic,
+    internal_indices,
+    make_kmeans,
+    seeded_sample,
+)
+from .selection import CRITERIA, POLICIES, choose_k, criterion_picks, find_knee
+
+logger = logging.getLogger(__name__)
+
+
+def check_k_range(features: np.ndarray, params: dict[str, Any]) -> tuple[int, int]:
+    """(k_min, k_max) from `k_range`, or a DataValidationError naming the parameter and the value."""
+    k_min, k_max = int(params["k_range"]["min"]), int(params["k_range"]["max"])
+    n_rows = len(features)
+    distinct = len(np.unique(features, axis=0)) if n_rows else 0
+    if k_min < 2:
+        raise DataValidationError(
+            f"parameter model_selection.k_range.min: expected at least 2 segments, found {k_min}"
+        )
+    if k_max < k_min:
+        raise DataValidationError(
+            f"parameter model_selection.k_range.max: expected at least k_range.min ({k_min}), found {k_max}"
+        )
+    if k_max >= n_rows:
+        raise DataValidationError(
+            f"parameter model_selection.k_range.max: expected fewer segments than customers "
+            f"({n_rows}), found {k_max}"
+        )
+    if distinct < k_max:
+        raise DataValidationError(
+            f"parameter model_selection.k_range.max: the features have only {distinct} distinct "
+            f"customers, fewer than k={k_max}; expected k_range.max ≤ {distinct}"
+        )
+    if params["k_policy"] not in POLICIES:
+        raise DataValidationError(
+            f"parameter model_selection.k_policy: expected one of {', '.join(POLICIES)}, "
+            f"found {params['k_policy']!r}"
+        )
+    if params["k_policy"] == "fixed" and not 2 <= int(params["k"]) <= min(n_rows - 1, distinct):
+        raise DataValidationError(
+            f"parameter model_selection.k: expected 2 ≤ k ≤ {min(n_rows - 1, distinct)} for "
+            f"k_policy fixed, found {params['k']}"
+        )
+    return k_min, k_max
+
+
+def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Fit K-Means for k = 1 … k_range.max; one row of metrics per k (WCSS only below k_range.min).
+
+    Columns: k, wcss, silhouette (+ the rows it used), calinski_harabasz, davies_bouldin, gap, gap_se,
+    stability_mean, stability_std (NaN when switched off), fit_seconds.
+    """
+    features = model_features.to_numpy(dtype=float)
+    k_min, k_max = check_k_range(features, params)
+    kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
+    silhouette_rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
+    gap_rows = seeded_sample(len(features), params["gap_sample_size"], seed)
+    stability_rows = seeded_sample(len(features), params["stability_sample_size"], seed)
+    ks = list(range(1, k_max + 1))
+    gap, gap_se = gap_statistic(features[gap_rows], ks, params["gap_references"], kmeans, seed)
+    rows = []
+    for i, k in enumerate(ks):
+        started = time.perf_counter()
+        model = make_kmeans(k, kmeans, seed).fit(features)
+        row: dict[str, Any] = {
+            "k": k,
+            "wcss": float(model.inertia_),
+            "fit_seconds": time.perf_counter() - started,
+        }
+        row.update(gap=float(gap[i]), gap_se=float(gap_se[i]))
+        if k >= k_min:
+            row.update(internal_indices(features, model.labels_, silhouette_rows))
+            row["silhouette_rows"] = len(silhouette_rows)
+            if params["stability_resamples"]:
+                mean, spread = bootstrap_stability(
+                    features[stability_rows],
+                    model.labels_[stability_rows],
+                    k,
+                    params["stability_resamples"],
+                    kmeans,
+                    seed,
+                )
+                row.update(stability_mean=mean, stability_std=spread)
+        rows.append(row)
+        logger.info(
+            "k=%d: wcss=%.1f silhouette=%s CH=%s DB=%s gap=%.3f±%.3f stability=%s (%.2f s)",
+            k,
+            row["wcss"],
+            _fmt(row.get("silhouette")),
+            _fmt(row.get("calinski_harabasz"), 1),
+            _fmt(row.get("davies_bouldin")),
+            row["gap"],
+            row["gap_se"],
+            _fmt(row.get("stability_mean")),
+            row["fit_seconds"],
+        )
+    metrics = pd.DataFrame(rows)
+    columns = [
+        "k", "wcss", "silhouette", "silhouette_rows", "calinski_harabasz", "davies_bouldin",
+        "gap", "gap_se", "stability_mean", "stability_std", "fit_seconds",
+    ]  # fmt: skip
+    metrics = metrics.reindex(columns=columns)
+    metrics["silhouette_rows"] = metrics["silhouette_rows"].astype("Int64")
+    metrics["silhouette_sampled"] = metrics["silhouette_rows"] < len(features)
+    metrics["n_customers"] = len(features)
+    return metrics
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def select_k(k_metrics: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """Choose k by `k_policy`; return the choice, each criterion's pick, the knee and the reason."""
+    ks, wcss = k_metrics["k"].tolist(), k_metrics["wcss"].tolist()
+    knee, knee_reason = find_knee(ks, wcss, params["knee_sensitivity"], params["elbow_scale"])
+    if knee is None:
+        logger.warning("Elbow: %s", knee_reason)
+    picks = criterion_picks(k_metrics, knee)
+    k, reason = choose_k(k_metrics, picks, knee_reason, params)
+    logger.info("Chose k=%d by %s: %s", k, params["k_policy"], reason)
+    stability = k_metrics.set_index("k")["stability_mean"].dropna()
+    return {
+        "k": int(k),
+        "policy": params["k_policy"],
+        "reason": reason,
+        "picks": {c: picks[c] for c in CRITERIA},
+        "knee": knee,
+        "knee_reason": knee_reason,
+        "stability_of_chosen_k": None if k not in stability else round(float(stability[k]), 4),
+        "k_range": [int(params["k_range"]["min"]), int(params["k_range"]["max"])],
+        "n_customers": int(k_metrics["n_customers"].iloc[0]),
+    }

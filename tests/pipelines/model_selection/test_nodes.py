@@ -1,0 +1,163 @@
+"""Unit tests of model_selection on planted blobs built here."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from customer_segmentation.errors import DataValidationError
+from customer_segmentation.pipelines.model_selection.nodes import select_k, sweep_k
+from customer_segmentation.pipelines.model_selection.selection import consensus_pick, find_knee
+from tests.conftest import load_parameters
+
+
+def planted_blobs(count: int, per_blob: int = 80, seed: int = 0) -> pd.DataFrame:
+    """`count` well-separated round blobs on a circle (radius 10, sd 0.7)."""
+    angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
+    centers = np.c_[10 * np.cos(angles), 10 * np.sin(angles)]
+    points, _ = make_blobs(per_blob * count, centers=centers, cluster_std=0.7, random_state=seed)
+    return pd.DataFrame(points, columns=["x", "y"])
+
+
+def fast_parameters() -> dict:
+    """Base model_selection parameters with fewer references, resamples and inits (quick tests)."""
+    params = load_parameters()["model_selection"]
+    params.update(gap_references=5, stability_resamples=4)
+    params["kmeans"]["n_init"] = 4
+    return params
+
+
+@pytest.fixture
+def ms() -> dict:
+    return fast_parameters()
+
+
+@pytest.fixture(scope="module")
+def sweeps() -> dict[int, pd.DataFrame]:
+    """One sweep per planted count, shared by the policy tests (sweeping is the slow part)."""
+    return {count: sweep_k(planted_blobs(count), fast_parameters()) for count in (3, 5, 7)}
+
+
+@pytest.mark.parametrize("count", [3, 5, 7])
+@pytest.mark.parametrize("policy", ["elbow", "silhouette", "gap", "consensus"])
+def test_every_policy_finds_the_planted_count(sweeps, ms, count, policy):
+    ms["k_policy"] = policy
+    selection = select_k(sweeps[count], ms)
+    assert selection["k"] == count, selection["reason"]
+    assert selection["policy"] == policy
+    assert selection["reason"].endswith(".")
+
+
+@pytest.mark.parametrize("count", [3, 5, 7])
+def test_every_criterion_picks_the_planted_count(sweeps, ms, count):
+    picks = select_k(sweeps[count], ms)["picks"]
+    assert picks == dict.fromkeys(
+        ["elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap"], count
+    )
+
+
+def test_fixed_policy_returns_the_given_k(sweeps, ms):
+    ms.update(k_policy="fixed", k=4)
+    selection = select_k(sweeps[5], ms)
+    assert selection["k"] == 4 and "fixed" in selection["reason"]
+    assert selection["picks"]["silhouette"] == 5  # the evidence is still recorded
+
+
+def test_metrics_table_has_every_metric_per_k(sweeps):
+    metrics = sweeps[5]
+    assert metrics["k"].tolist() == list(range(1, 11))
+    for column in [
+        "wcss",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "gap",
+        "gap_se",
+        "stability_mean",
+        "stability_std",
+        "fit_seconds",
+    ]:
+        assert metrics.loc[metrics["k"] >= 2, column].notna().all(), column
+    assert metrics["wcss"].is_monotonic_decreasing
+    assert metrics.loc[metrics["k"] == 5, "stability_mean"].iloc[0] > 0.95
+
+
+def test_curve_without_knee_warns_and_records_null(ms, caplog):
+    ks = list(range(1, 11))
+    no_bend = [1000 * np.exp(-0.2 * k) for k in ks]  # a straight line on the log scale
+    knee, reason = find_knee(ks, no_bend)
+    assert knee is None and "no knee" in reason
+    metrics = pd.DataFrame(
+        {
+            "k": ks,
+            "wcss": no_bend,
+            "silhouette": [np.nan] + [0.5 - 0.01 * k for k in ks[1:]],
+            "calinski_harabasz": [np.nan] + [10.0 - k for k in ks[1:]],
+            "davies_bouldin": [np.nan] + [1.0 + 0.1 * k for k in ks[1:]],
+            "gap": [0.1 * k for k in ks],
+            "gap_se": [0.01] * 10,
+            "stability_mean": [np.nan] * 10,
+            "n_customers": 100,
+        }
+    )
+    ms["k_policy"] = "elbow"
+    with caplog.at_level(logging.WARNING):
+        selection = select_k(metrics, ms)
+    assert selection["knee"] is None and selection["picks"]["elbow"] is None
+    assert "no knee" in selection["knee_reason"]
+    assert any("no knee" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert selection["k"] == 2 and "fell back" in selection["reason"]
+
+
+def test_silhouette_sampling_engages_above_threshold_and_is_reproducible(ms):
+    blobs = planted_blobs(3, per_blob=200)
+    ms.update(silhouette_sample_size=150, stability_resamples=0, gap_references=2)
+    ms["k_range"]["max"] = 4
+    first, second = sweep_k(blobs, ms), sweep_k(blobs, ms)
+    in_range = first["k"] >= 2
+    assert (first.loc[in_range, "silhouette_rows"] == 150).all()
+    assert first.loc[in_range, "silhouette_sampled"].all()
+    pd.testing.assert_series_equal(first["silhouette"], second["silhouette"])
+    assert first["stability_mean"].isna().all()  # switched off
+    ms["kmeans"]["random_state"] = 7
+    assert not np.allclose(
+        sweep_k(blobs, ms).loc[in_range, "silhouette"], first.loc[in_range, "silhouette"]
+    )
+    ms["silhouette_sample_size"] = 10_000
+    assert not sweep_k(blobs, ms).loc[in_range, "silhouette_sampled"].any()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"k_range": {"min": 1, "max": 5}}, r"k_range\.min: expected at least 2 segments, found 1"),
+        (
+            {"k_range": {"min": 2, "max": 30}},
+            r"k_range\.max: expected fewer segments than customers \(30\), found 30",
+        ),
+        (
+            {"k_range": {"min": 2, "max": 8}},
+            r"k_range\.max: the features have only 6 distinct customers",
+        ),
+        ({"k_policy": "vibes"}, r"k_policy: expected one of .*'vibes'"),
+        ({"k_policy": "fixed", "k": 1}, r"model_selection\.k: expected 2 ≤ k"),
+    ],
+)
+def test_impossible_settings_name_the_parameter(ms, change, message):
+    features = pd.DataFrame({"x": np.repeat(np.arange(6.0), 5), "y": np.repeat(np.arange(6.0), 5)})
+    ms.update(change)
+    if "k_range" not in change:
+        ms["k_range"] = {"min": 2, "max": 4}
+    with pytest.raises(DataValidationError, match=message):
+        sweep_k(features, ms)
+
+
+def test_consensus_ties_go_to_the_more_stable_then_the_smaller_k():
+    picks = {"elbow": 4, "silhouette": 4, "calinski_harabasz": 6, "davies_bouldin": 6, "gap": 3}
+    assert consensus_pick(picks, {4: 0.8, 6: 0.95, 3: 0.99})[0] == 6
+    assert consensus_pick(picks, {4: 0.9, 6: 0.9})[0] == 4
+    assert consensus_pick(picks, {})[0] == 4
