@@ -79,6 +79,15 @@ VERSIONED_OUTPUTS = [
     "08_reporting/elbow_plot.png",
     "08_reporting/k_scores_plot.png",
     "08_reporting/silhouette_plot.png",
+    "06_models/segment_model.pkl",
+    "07_model_output/segment_centroids.csv",
+    "07_model_output/segment_profiles.csv",
+    "07_model_output/segment_profiles.json",
+    "07_model_output/segmented_customers.csv",
+    "07_model_output/segmented_customers.parquet",
+    "07_model_output/scored_customers.csv",
+    "02_intermediate/scoring_quarantine.csv",
+    "08_reporting/scoring_data_quality_report.json",
 ]
 
 
@@ -92,3 +101,24 @@ def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project
         found = versions(data / output)
         assert len(found) == 2, f"{output}: {found}"
         assert all((version / (data / output).name).stat().st_size > 0 for version in found)
+
+
+def test_scoring_pipeline_with_a_pinned_model_version(project_copy):
+    data = project_copy / "data"
+    kedro(project_copy, "run", "--params", "model_selection.stability_resamples=0")
+    pinned = versions(data / "06_models" / "segment_model.pkl")[0].name
+    kedro(
+        project_copy,
+        "run",
+        "--pipelines",
+        "scoring",
+        "--load-versions",
+        f"segment_model:{pinned}",
+    )
+    scored = versions(data / "07_model_output" / "scored_customers.csv")
+    assert len(scored) == 2  # one from the default run, one from the scoring run
+    lines = (scored[-1] / "scored_customers.csv").read_text().splitlines()
+    assert lines[0].endswith("segment_id,segment_name,distance_to_centroid")
+    assert len(lines) - 1 == 58  # 60 shipped new customers, 2 quarantined
+    quarantine = latest(data / "02_intermediate" / "scoring_quarantine.csv").read_text()
+    assert "age not between 0 and 120" in quarantine and "spending_score missing" in quarantine

@@ -62,7 +62,10 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
             validation_message(
                 source,
                 f"required column {wanted} is missing.",
-                f"columns {', '.join(required)} after parameters 'data_processing.column_mapping'",
+                f"columns {', '.join(required)} "
+                + params.get(
+                    "required_because", "after parameters 'data_processing.column_mapping'"
+                ),
                 f"columns {', '.join(map(str, customers_raw.columns))}",
                 example_rows(customers_raw),
             )

@@ -15,22 +15,23 @@ from .nodes import (
 )
 
 
-def create_cleaning_pipeline() -> Pipeline:
+def create_cleaning_pipeline(parameters: str = "params:data_processing") -> Pipeline:
     """Standardised customers in, clean primary table + quarantine + quality report out.
 
-    Shared by data_processing and (under the `scoring` namespace) by the scoring pipeline.
+    Shared by data_processing and (under the `scoring` namespace) by the scoring pipeline, which
+    passes its own `parameters` dataset (the data_processing parameters with its file's name).
     """
     return Pipeline(
         [
             Node(
                 validate_customers,
-                ["customers_standardised", "params:data_processing"],
+                ["customers_standardised", parameters],
                 ["customers_validated", "validation_quarantine"],
                 name="validate_customers_node",
             ),
             Node(
                 impute_missing_values,
-                ["customers_validated", "params:data_processing"],
+                ["customers_validated", parameters],
                 ["customers_imputed", "missing_value_quarantine", "imputation_counts"],
                 name="impute_missing_values_node",
             ),
@@ -42,7 +43,7 @@ def create_cleaning_pipeline() -> Pipeline:
             ),
             Node(
                 treat_outliers,
-                ["customers_unique", "params:data_processing"],
+                ["customers_unique", parameters],
                 ["customers_treated", "outlier_quarantine", "outlier_counts"],
                 name="treat_outliers_node",
             ),
@@ -60,7 +61,7 @@ def create_cleaning_pipeline() -> Pipeline:
             ),
             Node(
                 build_primary_table,
-                ["customers_treated", "quarantined_customers", "params:data_processing"],
+                ["customers_treated", "quarantined_customers", parameters],
                 "customers_primary",
                 name="build_primary_table_node",
             ),
@@ -72,7 +73,7 @@ def create_cleaning_pipeline() -> Pipeline:
                     "quarantined_customers",
                     "imputation_counts",
                     "outlier_counts",
-                    "params:data_processing",
+                    parameters,
                 ],
                 "data_quality_report",
                 name="build_data_quality_report_node",

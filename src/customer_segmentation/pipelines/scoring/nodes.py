@@ -1,0 +1,44 @@
+"""Nodes of the scoring pipeline: place new customers in the saved model's segments."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from customer_segmentation.pipelines.clustering.nodes import assign_segments, model_features_of
+
+logger = logging.getLogger(__name__)
+
+
+def scoring_cleaning_parameters(
+    data_processing: dict[str, Any], scoring: dict[str, Any], segment_model: Pipeline
+) -> dict[str, Any]:
+    """The data_processing parameters for the new file: its own name in messages, and as required
+    columns the customer id plus the columns the saved model was trained on."""
+    needed = model_features_of(segment_model)
+    return {
+        **data_processing,
+        "source_file": scoring["source_file"],
+        "required_columns": ["customer_id", *needed],
+        "required_because": f"(the segment model was trained on {', '.join(needed)})",
+    }
+
+
+def score_customers(
+    customers: pd.DataFrame, segment_model: Pipeline, segment_profiles: pd.DataFrame
+) -> pd.DataFrame:
+    """New customers with the segment id, segment name and distance of the saved model."""
+    scored = assign_segments(customers, segment_model)
+    names = segment_profiles.set_index("segment_id")["segment_name"]
+    scored.insert(
+        scored.columns.get_loc("segment_id") + 1, "segment_name", scored["segment_id"].map(names)
+    )
+    logger.info(
+        "Scored %d new customers: %s",
+        len(scored),
+        scored["segment_id"].value_counts().sort_index().to_dict(),
+    )
+    return scored

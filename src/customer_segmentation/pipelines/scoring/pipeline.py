@@ -1,0 +1,51 @@
+"""scoring: validate new customers like data_processing does, then assign the saved model's segments.
+
+`kedro run --pipelines scoring` loads the latest `segment_model` and `segment_profiles` (or the versions
+pinned with `--load-versions`), so it needs one earlier full run. Its intermediate datasets live under
+the `scoring` namespace.
+"""
+
+from kedro.pipeline import Node, Pipeline, pipeline
+
+from customer_segmentation.pipelines.data_processing.nodes import standardise_columns
+from customer_segmentation.pipelines.data_processing.pipeline import create_cleaning_pipeline
+
+from .nodes import score_customers, scoring_cleaning_parameters
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """`new_customers_raw` in; `scored_customers`, `scoring_quarantine` and a quality report out."""
+    scoring = Pipeline(
+        [
+            Node(
+                scoring_cleaning_parameters,
+                ["params:data_processing", "params:scoring", "segment_model"],
+                "cleaning_parameters",
+                name="scoring_cleaning_parameters_node",
+            ),
+            Node(
+                standardise_columns,
+                ["new_customers_raw", "cleaning_parameters"],
+                "customers_standardised",
+                name="standardise_new_customers_node",
+            ),
+            create_cleaning_pipeline(parameters="cleaning_parameters"),
+            Node(
+                score_customers,
+                ["customers_primary", "segment_model", "segment_profiles"],
+                "scored_customers",
+                name="score_customers_node",
+            ),
+        ]
+    )
+    return pipeline(
+        scoring,
+        namespace="scoring",
+        inputs={"new_customers_raw", "segment_model", "segment_profiles"},
+        parameters={"params:data_processing", "params:scoring"},
+        outputs={
+            "scored_customers": "scored_customers",
+            "quarantined_customers": "scoring_quarantine",
+            "data_quality_report": "scoring_data_quality_report",
+        },
+    )

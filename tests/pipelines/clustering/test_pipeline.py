@@ -1,0 +1,71 @@
+"""clustering on the embedded data, through the real pipelines on an in-memory catalog."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from customer_segmentation.data_generator import RAW_COLUMNS, generate_customers
+from customer_segmentation.pipelines import clustering, data_processing, model_selection
+from tests.conftest import load_parameters, run_pipeline
+
+
+def fast_parameters() -> dict:
+    params = load_parameters()
+    params["model_selection"].update(gap_references=3, stability_resamples=3)
+    return params
+
+
+def run_training(params: dict) -> dict:
+    """data_processing + model_selection + clustering on the embedded default data."""
+    inputs = {"customers_raw": generate_customers()[RAW_COLUMNS].copy()}
+    inputs.update({f"params:{group}": copy.deepcopy(value) for group, value in params.items()})
+    pipeline = (
+        data_processing.create_pipeline()
+        + model_selection.create_pipeline()
+        + clustering.create_pipeline()
+    )
+    return run_pipeline(pipeline, inputs)
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict:
+    return run_training(fast_parameters())
+
+
+def planted_labels(customer_ids: pd.Series) -> pd.Series:
+    generated = generate_customers().drop_duplicates("CustomerID", keep="first")
+    return customer_ids.map(generated.set_index("CustomerID")["planted_segment"])
+
+
+def test_planted_segments_are_recovered(trained):
+    segmented = trained["segmented_customers"]
+    assert trained["k_selection"]["k"] == 5
+    ari = adjusted_rand_score(planted_labels(segmented["customer_id"]), segmented["segment_id"])
+    assert ari >= 0.95, ari
+
+
+def test_every_kept_customer_is_segmented_and_named(trained):
+    segmented, profiles = trained["segmented_customers"], trained["segment_profiles"]
+    assert len(segmented) == trained["data_quality_report"]["rows_kept"]
+    assert profiles["size"].sum() == len(segmented)
+    assert profiles["segment_name"].notna().all() and profiles["segment_name"].is_unique
+    assert list(segmented.columns[-3:]) == ["segment_id", "segment_name", "distance_to_centroid"]
+    assert {"customer_id", "gender", "age", "annual_income_k", "spending_score"} <= set(
+        segmented.columns
+    )
+    pd.testing.assert_frame_equal(segmented, trained["segmented_customers_parquet"])
+
+
+def test_ids_are_identical_across_runs_and_random_states(trained):
+    params = fast_parameters()
+    params["clustering"]["random_state"] = 7
+    other = run_training(params)
+    ids = trained["segmented_customers"].set_index("customer_id")["segment_id"]
+    other_ids = other["segmented_customers"].set_index("customer_id")["segment_id"]
+    pd.testing.assert_series_equal(ids.sort_index(), other_ids.sort_index())
+    again = run_training(fast_parameters())
+    pd.testing.assert_frame_equal(trained["segment_profiles"], again["segment_profiles"])
