@@ -1,4 +1,6 @@
-"""Catalog dataset for raw customer files: a pandas CSV dataset that reads every cell as text.
+"""Project catalog datasets: raw customer files, and plots that can be loaded back as PNG bytes.
+
+`RawCustomersDataset` is a pandas CSV dataset that reads every cell as text.
 
 It differs from `pandas.CSVDataset` in two ways a user of raw exports cares about:
 an empty file (no header at all) loads as an empty table, so the pipeline can answer with a
@@ -13,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 from kedro.io import DatasetError
+from kedro.io.core import get_filepath_str
+from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 
 
@@ -34,3 +38,18 @@ class RawCustomersDataset(CSVDataset):
             if isinstance(error.__cause__, pd.errors.EmptyDataError):
                 return pd.DataFrame()
             raise
+
+
+class FigureDataset(MatplotlibDataset):
+    """`matplotlib.MatplotlibDataset` that can also be loaded: as the PNG bytes it saved.
+
+    Plot nodes return figures and the catalog saves them as (versioned) PNG files, as with the parent
+    class; nodes downstream, such as the HTML report, load the bytes of the version just saved.
+    Kedro-Viz previews it like any matplotlib dataset.
+    """
+
+    def load(self) -> bytes:
+        with self._fs.open(
+            get_filepath_str(self._get_load_path(), self._protocol), mode="rb"
+        ) as file:
+            return file.read()

@@ -9,7 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import silhouette_samples
 
-from .metrics import make_kmeans, seeded_sample
+from customer_segmentation.models import OrderedKMeans
+
+from .metrics import seeded_sample
 
 CHOSEN_STYLE = {"color": "crimson", "linestyle": "--", "linewidth": 1.2}
 
@@ -96,7 +98,12 @@ def plot_silhouette(
     """Per-customer silhouette bars grouped by cluster for the chosen k, with the mean line."""
     features = model_features.to_numpy(dtype=float)
     k, seed = k_selection["k"], int(params["kmeans"]["random_state"])
-    labels = make_kmeans(k, params["kmeans"], seed).fit_predict(features)
+    kmeans = params["kmeans"]
+    labels = (
+        OrderedKMeans(k, n_init=kmeans["n_init"], max_iter=kmeans["max_iter"], random_state=seed)
+        .fit(features)
+        .labels_
+    )
     rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
     values = silhouette_samples(features[rows], labels[rows])
     figure = Figure(figsize=(7, 6), layout="constrained")
