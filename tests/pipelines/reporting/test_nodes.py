@@ -1,0 +1,172 @@
+"""Unit tests of the reporting plots and the HTML report on small tables built here."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from matplotlib.figure import Figure
+
+from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
+from customer_segmentation.pipelines.reporting.report import build_segment_report
+from customer_segmentation.plot_style import sample_rows, segment_colours
+
+SEGMENT_NAMES = {
+    1: "Mid income · Moderate spending · Middle-aged",
+    2: "High income · Low spending · Older",
+    3: "Low income · High spending · Young",
+}
+
+
+def segmented_table(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    segment = rng.integers(1, 4, n)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(n)],
+            "gender": rng.choice(["Female", "Male"], n),
+            "age": (30 + 10 * segment + rng.normal(0, 3, n)).round(),
+            "annual_income_k": (20 + 30 * segment + rng.normal(0, 5, n)).round(),
+            "spending_score": (90 - 25 * segment + rng.normal(0, 5, n)).round().clip(1, 100),
+            "segment_id": segment,
+        }
+    )
+    frame["is_female"] = (frame["gender"] == "Female").astype(int)
+    frame["segment_name"] = frame["segment_id"].map(SEGMENT_NAMES)
+    return frame
+
+
+def profiles_of(segmented: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for segment_id, members in segmented.groupby("segment_id"):
+        row = {
+            "segment_id": segment_id,
+            "segment_name": SEGMENT_NAMES[segment_id],
+            "suggested_action": f"action {segment_id}",
+            "size": len(members),
+            "share": len(members) / len(segmented),
+            "share_female": members["is_female"].mean(),
+        }
+        for column in ("age", "annual_income_k", "spending_score"):
+            mean, population = members[column].mean(), segmented[column].mean()
+            row.update(
+                {
+                    f"mean_{column}": mean,
+                    f"diff_{column}": mean - population,
+                    f"z_{column}": (mean - population) / segmented[column].std(ddof=0),
+                }
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def rp(parameters):
+    return parameters["reporting"]
+
+
+def legend_labels(figure: Figure) -> list[str]:
+    legends = [a.get_legend() for a in figure.axes if a.get_legend()] + figure.legends
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+def test_segment_colours_are_stable_per_id():
+    assert segment_colours([3, 1, 2]) == segment_colours([1, 2, 3])
+    assert len(set(segment_colours(list(range(1, 11))).values())) == 10
+
+
+def test_sampling_engages_above_max_points_and_says_so():
+    frame = pd.DataFrame({"a": range(100)})
+    same, note = sample_rows(frame, 200, 0)
+    assert len(same) == 100 and note == ""
+    sampled, note = sample_rows(frame, 30, 0)
+    assert len(sampled) == 30 and note == " (random sample of 30 of 100 customers)"
+    assert sampled.index.equals(sample_rows(frame, 30, 0)[0].index)
+
+
+def test_eda_plots_have_labelled_axes(rp):
+    customers = segmented_table(300).drop(columns=["segment_id", "segment_name"])
+    distributions = eda_plots.plot_distributions(customers, rp)
+    assert [a.get_xlabel() for a in distributions.axes] == [
+        "age (years)",
+        "annual income (k$)",
+        "spending score (1–100)",
+        "age group (years)",
+    ]
+    assert sum(p.get_height() for p in distributions.axes[3].patches) == 300
+    assert eda_plots.plot_gender_counts(customers).axes[0].get_ylabel() == "customers"
+    assert len(eda_plots.plot_pair_plot(customers, rp).axes) == 9
+    heatmap = eda_plots.plot_correlation_heatmap(customers)
+    assert "Correlation" in heatmap.axes[0].get_title()
+
+
+def test_segment_plots_name_segments_with_one_colour_each(rp):
+    segmented = segmented_table(600)
+    profiles = profiles_of(segmented)
+    scatter = segment_plots.plot_segment_scatter(segmented, profiles, rp)
+    assert legend_labels(scatter) == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
+    colours = segment_colours([1, 2, 3])
+    collections = scatter.axes[0].collections[::2]
+    assert [c.get_facecolor()[0][:3].round(3).tolist() for c in collections] == [
+        [round(int(colours[i][k : k + 2], 16) / 255, 3) for k in (1, 3, 5)] for i in (1, 2, 3)
+    ]
+    assert scatter.axes[0].get_xlabel() == "annual income (k$)"
+    boxplots = segment_plots.plot_segment_boxplots(segmented, profiles)
+    assert legend_labels(boxplots) == legend_labels(scatter)
+    sizes = segment_plots.plot_segment_sizes(profiles)
+    assert [t.get_text() for t in sizes.axes[0].get_yticklabels()] == legend_labels(scatter)
+    heatmap = segment_plots.plot_profile_heatmap(profiles)
+    assert heatmap.axes[0].get_images()[0].get_array().shape == (3, 3)
+
+
+def test_pca_axis_titles_give_explained_variance(rp):
+    segmented = segmented_table(400)
+    features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]
+    features = (features - features.mean()) / features.std()
+    figure = segment_plots.plot_pca(features, segmented, profiles_of(segmented), rp)
+    assert re.fullmatch(r"PC1 \(\d+\.\d% of variance\)", figure.axes[0].get_xlabel())
+
+
+def test_3d_scatter_is_interactive_and_samples_large_tables(rp):
+    segmented = segmented_table(3_000)
+    rp["max_points"] = 1_000
+    figure = segment_plots.plot_segments_3d(segmented, profiles_of(segmented), rp)
+    assert isinstance(figure, go.Figure)
+    assert [trace.name for trace in figure.data] == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
+    assert sum(len(trace.x) for trace in figure.data) == 1_000
+    assert "random sample of 1,000 of 3,000 customers" in figure.layout.title.text
+
+
+def test_report_has_quality_choice_and_one_card_per_segment(rp):
+    segmented = segmented_table(300)
+    profiles = profiles_of(segmented)
+    quality = {
+        "source_file": "data/01_raw/x.csv",
+        "rows_in": 302,
+        "rows_kept": 300,
+        "rows_quarantined": 2,
+        "accounting": "302 in = 300 kept + 2 quarantined",
+        "accounting_holds": True,
+        "quarantined_by_reason": {"age not between 0 and 120": 2},
+        "values_imputed": {},
+    }
+    selection = {
+        "k": 3,
+        "policy": "consensus",
+        "reason": "3 of 5 criteria agree <b>.",
+        "picks": {"elbow": None, "silhouette": 3},
+    }
+    rp["report_title"] = "Spring campaign segments"
+    html = build_segment_report(
+        quality, selection, profiles, rp, elbow_plot=b"\x89PNG fake", pca_plot=b"\x89PNG other"
+    )
+    assert "<title>Spring campaign segments</title>" in html
+    assert html.count('class="segment-card"') == 3
+    assert "action 2" in html and SEGMENT_NAMES[3] in html
+    assert "age not between 0 and 120" in html and "holds" in html
+    assert "&lt;b&gt;" in html  # text is escaped
+    assert html.count("data:image/png;base64,") == 2
+    assert "http://" not in html and "https://" not in html  # nothing to fetch
