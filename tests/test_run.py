@@ -8,6 +8,7 @@ import pickle
 import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
+from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import kedro, latest, versions
 
 pytestmark = pytest.mark.slow
@@ -73,12 +74,9 @@ def test_params_override_on_the_command_line(project_copy):
 VERSIONED_OUTPUTS = [
     "02_intermediate/quarantined_customers.csv",
     "06_models/feature_transformer.pkl",
-    "07_model_output/k_metrics.csv",
-    "07_model_output/k_selection.json",
+    "05_model_input/k_metrics.csv",
+    "05_model_input/k_selection.json",
     "08_reporting/data_quality_report.json",
-    "08_reporting/elbow_plot.png",
-    "08_reporting/k_scores_plot.png",
-    "08_reporting/silhouette_plot.png",
     "06_models/segment_model.pkl",
     "07_model_output/segment_centroids.csv",
     "07_model_output/segment_profiles.csv",
@@ -86,15 +84,18 @@ VERSIONED_OUTPUTS = [
     "07_model_output/segmented_customers.csv",
     "07_model_output/segmented_customers.parquet",
     "07_model_output/scored_customers.csv",
-    "02_intermediate/scoring_quarantine.csv",
+    "07_model_output/scoring_quarantine.csv",
     "08_reporting/scoring_data_quality_report.json",
+    "08_reporting/segment_report.html",
+    "08_reporting/segments_3d_plot.json",
+    *(f"08_reporting/{name}.png" for name in REPORT_FIGURES),
 ]
 
 
 def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project_copy):
     data = project_copy / "data"
     kedro(project_copy, "run")
-    selection = json.loads(latest(data / "07_model_output" / "k_selection.json").read_text())
+    selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
     assert selection["k"] == 5 and selection["policy"] == "consensus"
     kedro(project_copy, "run")
     for output in VERSIONED_OUTPUTS:
@@ -120,5 +121,5 @@ def test_scoring_pipeline_with_a_pinned_model_version(project_copy):
     lines = (scored[-1] / "scored_customers.csv").read_text().splitlines()
     assert lines[0].endswith("segment_id,segment_name,distance_to_centroid")
     assert len(lines) - 1 == 58  # 60 shipped new customers, 2 quarantined
-    quarantine = latest(data / "02_intermediate" / "scoring_quarantine.csv").read_text()
+    quarantine = latest(data / "07_model_output" / "scoring_quarantine.csv").read_text()
     assert "age not between 0 and 120" in quarantine and "spending_score missing" in quarantine

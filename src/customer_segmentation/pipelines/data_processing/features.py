@@ -58,3 +58,14 @@ def build_model_features(customers: pd.DataFrame, transformer: ColumnTransformer
     features = transformer.transform(customers[list(transformer.feature_names_in_)])
     features.index = pd.Index(customers["customer_id"].astype(str), name="customer_id")
     return features.astype(float)
+
+
+def build_features(
+    customers: pd.DataFrame, params: dict[str, Any]
+) -> tuple[ColumnTransformer, pd.DataFrame]:
+    """Fit the feature transformer and apply it: (fitted transformer, scaled model features).
+
+    One node for both keeps the pipeline graph layered (primary → models and feature).
+    """
+    transformer = fit_feature_transformer(customers, params)
+    return transformer, build_model_features(customers, transformer)

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .features import build_model_features, fit_feature_transformer
+from .features import build_features
 from .nodes import (
     build_data_quality_report,
     build_primary_table,
@@ -94,16 +94,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             create_cleaning_pipeline(),
             Node(
-                fit_feature_transformer,
+                build_features,
                 ["customers_primary", "params:data_processing"],
-                "feature_transformer",
-                name="fit_feature_transformer_node",
-            ),
-            Node(
-                build_model_features,
-                ["customers_primary", "feature_transformer"],
-                "model_features",
-                name="build_model_features_node",
+                ["feature_transformer", "model_features"],
+                name="build_features_node",
             ),
         ]
     )

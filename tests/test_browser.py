@@ -1,0 +1,202 @@
+"""What a person sees, checked in headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Locally a missing Chromium skips these tests with the reason; under CI (`CI=true`) it fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from kedro.framework.project import configure_project
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from customer_segmentation.pipeline_registry import register_pipelines
+from tests.conftest import copy_project, kedro, latest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    reason = "Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} — under CI a missing browser is a failure")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def ran_project(tmp_path_factory) -> Path:
+    """A temp copy of the project after one `kedro run`."""
+    project = copy_project(tmp_path_factory.mktemp("browser") / "project")
+    kedro(project, "run", "--params", "model_selection.stability_resamples=0")
+    return project
+
+
+def blank_fraction(png: bytes) -> float:
+    """Share of pixels equal to the most common colour (1.0 = a blank page)."""
+    image = Image.open(BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=image.width * image.height)
+    return max(count for count, _ in colours) / (image.width * image.height)
+
+
+def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
+    report = latest(ran_project / "data" / "08_reporting" / "segment_report.html")
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.route(
+        "**/*",
+        lambda route: (
+            route.abort()
+            if not route.request.url.startswith(("file:", "data:"))
+            else route.continue_()
+        ),
+    )
+    page.goto(report.as_uri(), wait_until="load")
+    cards = page.locator(".segment-card")
+    assert cards.count() == 5
+    assert "Mid income · Moderate spending · Middle-aged" in cards.first.inner_text()
+    assert "Suggested action" in cards.first.inner_text()
+    images = page.locator("img[data-plot]")
+    assert images.count() == 12
+    widths = page.eval_on_selector_all(
+        "img[data-plot]", "imgs => imgs.map(i => i.complete && i.naturalWidth)"
+    )
+    assert all(width and width > 100 for width in widths), widths
+    assert "2001 in = 1995 kept + 6 quarantined" in page.locator("#data-quality").inner_text()
+    shot = page.screenshot(full_page=True, path=str(tmp_path / "report.png"))
+    assert blank_fraction(shot) < 0.9
+    page.close()
+
+
+def free_port(first: int = 4200, last: int = 4999) -> int:
+    """A free local port in Kedro-Viz's usual range (it refuses ports it cannot scan up from)."""
+    for port in range(first, last):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {first}–{last}")
+
+
+@pytest.fixture(scope="module")
+def viz_url(ran_project, tmp_path_factory) -> Iterator[str]:
+    """`kedro viz run` in its own process group on a free port; the whole group is stopped after."""
+    port = free_port()
+    env = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
+    log = tmp_path_factory.mktemp("viz") / "viz.log"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "viz",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        cwd=ran_project,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/main", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"kedro viz did not start:\n{log.read_text()}") from None
+                time.sleep(1)
+        yield url
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_viz_api_lists_every_node_of_every_pipeline(viz_url):
+    with urllib.request.urlopen(f"{viz_url}/api/main", timeout=30) as response:
+        graph = json.load(response)
+    tasks = {node["full_name"]: node for node in graph["nodes"] if node["type"] == "task"}
+    configure_project("customer_segmentation")
+    registered = register_pipelines()
+    assert [p["id"] for p in graph["pipelines"]] == list(registered)
+    for name, pipeline in registered.items():
+        for node in pipeline.nodes:
+            assert node.name in tasks, node.name
+            assert name in tasks[node.name]["pipelines"], (node.name, name)
+    assert graph["layers"] == [
+        "raw",
+        "intermediate",
+        "primary",
+        "feature",
+        "model_input",
+        "models",
+        "model_output",
+        "reporting",
+    ]
+
+
+def test_viz_page_renders_the_node_names(viz_url, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(
+        "window.localStorage.setItem('KedroViz', JSON.stringify({showFeatureHints: false}))"
+    )
+    page = context.new_page()
+    page.goto(viz_url, wait_until="networkidle")
+    page.wait_for_selector("svg .pipeline-node__text", timeout=60_000)
+    rendered = set(page.locator(".pipeline-node__text").all_text_contents())
+    configure_project("customer_segmentation")
+    top_level = [n.name for n in register_pipelines()["__default__"].nodes if not n.namespace]
+    missing = [name for name in top_level if name not in rendered]
+    assert not missing, missing
+    assert "scoring" in rendered or "Scoring" in rendered  # the namespaced pipeline, collapsed
+    shot = page.screenshot(path=str(tmp_path / "viz.png"))
+    assert blank_fraction(shot) < 0.95
+    context.close()
