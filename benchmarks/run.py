@@ -12,21 +12,30 @@ import copy
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 from kedro.config import OmegaConfigLoader
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers
+from customer_segmentation.pipelines.clustering.nodes import (
+    assign_segments,
+    build_segmented_customers,
+    fit_segment_model,
+)
+from customer_segmentation.pipelines.clustering.profiles import profile_segments
 from customer_segmentation.pipelines.data_processing.features import (
     build_model_features,
     fit_feature_transformer,
 )
 from customer_segmentation.pipelines.data_processing.nodes import (
+    build_primary_table,
     standardise_columns,
     validate_customers,
 )
 from customer_segmentation.pipelines.model_selection.nodes import sweep_k
+from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,12 +78,62 @@ def bench_sweep(sizes: list[int], repeats: int) -> None:
         print(f"  {n:>9,} customers: {seconds:8.2f} s   ×{seconds / base:6.2f} vs {sizes[0]:,}")  # noqa: T201
 
 
+def segmented_customers(n: int, params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(segmented customers, profiles, model features) of `n` generated customers, k=5."""
+    dp, cl = params["data_processing"], params["clustering"]
+    raw = generate_clean_customers(n, seed=1)[RAW_COLUMNS].astype(str)
+    customers, _ = validate_customers(standardise_columns(raw, dp), dp)
+    customers = build_primary_table(customers, pd.DataFrame({"reason": []}), dp)
+    transformer = fit_feature_transformer(customers, dp)
+    model = fit_segment_model(customers, transformer, {"k": 5}, cl)
+    assigned = assign_segments(customers, model)
+    profiles, _ = profile_segments(assigned, cl)
+    segmented, _ = build_segmented_customers(assigned, profiles)
+    return segmented, profiles, build_model_features(customers, transformer)
+
+
+def draw_all_plots(customers, segmented, profiles, features, rp) -> None:
+    """Every plot node of the reporting pipeline, once."""
+    eda_plots.plot_distributions(customers, rp)
+    eda_plots.plot_gender_counts(customers)
+    eda_plots.plot_pair_plot(customers, rp)
+    eda_plots.plot_correlation_heatmap(customers)
+    segment_plots.plot_segment_scatter(segmented, profiles, rp)
+    segment_plots.plot_segments_3d(segmented, profiles, rp)
+    segment_plots.plot_pca(features, segmented, profiles, rp)
+    segment_plots.plot_profile_heatmap(profiles)
+    segment_plots.plot_segment_boxplots(segmented, profiles)
+    segment_plots.plot_segment_sizes(profiles)
+
+
+def bench_reporting(sizes: list[int], repeats: int) -> None:
+    """All segment and EDA plot nodes (scatter plots sample `reporting.max_points`)."""
+    params = parameters()
+    rp = params["reporting"]
+    print(f"reporting plot nodes (all 10 figures), median of {repeats} runs")  # noqa: T201
+    base = None
+    for n in sizes:
+        segmented, profiles, features = segmented_customers(n, params)
+        customers = segmented.drop(columns=["segment_id", "segment_name", "distance_to_centroid"])
+
+        seconds = median_seconds(
+            partial(draw_all_plots, customers, segmented, profiles, features, rp), repeats
+        )
+        base = base or seconds
+        print(f"  {n:>9,} customers: {seconds:8.2f} s   ×{seconds / base:6.2f} vs {sizes[0]:,}")  # noqa: T201
+
+
+CASES = {"sweep": bench_sweep, "reporting": bench_reporting}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="*", choices=[*CASES, []], default=list(CASES))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
     args = parser.parse_args()
-    bench_sweep(args.sizes, args.repeats)
+    for case in args.cases or CASES:
+        CASES[case](args.sizes, args.repeats)
 
 
 if __name__ == "__main__":
