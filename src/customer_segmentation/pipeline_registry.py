@@ -17,6 +17,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
     pipelines = {name: found[name] for name in WORKFLOW if name in found}
-    pipelines.update({n: found[n] for n in sorted(found) if n not in pipelines and n != "__default__"})
+    pipelines.update(
+        {n: found[n] for n in sorted(found) if n not in pipelines and n != "__default__"}
+    )
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

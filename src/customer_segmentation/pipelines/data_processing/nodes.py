@@ -22,13 +22,14 @@ logger = logging.getLogger(__name__)
 QUARANTINE_RECORD_COLUMNS = ["reason", "step"]
 
 
-def _record(rows: pd.Index, reasons: list[str] | str, step: str) -> pd.DataFrame:
-    """A quarantine record: one row per quarantined row label, with its reason and the step."""
-    return pd.DataFrame({"reason": reasons, "step": step}, index=rows)
-
-
-def _empty_record() -> pd.DataFrame:
-    return pd.DataFrame(columns=QUARANTINE_RECORD_COLUMNS, index=pd.Index([], dtype="int64"))
+def quarantine_record(reasons: dict[object, list[str]], step: str) -> pd.DataFrame:
+    """One row per quarantined row label (sorted), with its reasons joined by '; ' and the step."""
+    rows = pd.Index(sorted(reasons), dtype="int64")
+    return pd.DataFrame(
+        {"reason": ["; ".join(reasons[row]) for row in rows], "step": step},
+        index=rows,
+        columns=QUARANTINE_RECORD_COLUMNS,
+    )
 
 
 def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -113,16 +114,14 @@ def validate_customers(
         typed.loc[typed["gender"].isna() | (typed["gender"] == ""), "gender"] = None
     for row, row_reasons in schema_failures(typed, params).items():
         reasons.setdefault(row, []).extend(row_reasons)
-    bad = pd.Index(sorted(reasons))
-    record = (
-        _record(bad, ["; ".join(reasons[row]) for row in bad], "validation")
-        if len(bad)
-        else _empty_record()
-    )
+    record = quarantine_record(reasons, "validation")
     logger.info(
-        "Validated %d rows: %d valid, %d quarantined", len(typed), len(typed) - len(bad), len(bad)
+        "Validated %d rows: %d valid, %d quarantined",
+        len(typed),
+        len(typed) - len(record),
+        len(record),
     )
-    return typed.drop(index=bad), record
+    return typed.drop(index=record.index), record
 
 
 def impute_missing_values(
@@ -168,26 +167,17 @@ def impute_missing_values(
             )
         imputed.loc[blank, column] = fill
         counts[column] = int(blank.sum())
-    bad = pd.Index(sorted(quarantined))
-    record = (
-        _record(bad, ["; ".join(quarantined[r]) for r in bad], "missing_values")
-        if len(bad)
-        else _empty_record()
-    )
-    logger.info("Missing values: imputed %s, quarantined %d rows", counts or "nothing", len(bad))
-    return imputed.drop(index=bad), record, counts
+    record = quarantine_record(quarantined, "missing_values")
+    logger.info("Missing values: imputed %s, quarantined %d rows", counts or "nothing", len(record))
+    return imputed.drop(index=record.index), record, counts
 
 
 def remove_duplicate_customers(customers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the first row of each customer id; quarantine the repeats."""
     repeated = customers["customer_id"].duplicated(keep="first")
-    rows = customers.index[repeated]
-    record = (
-        _record(rows, "duplicate customer_id (first occurrence kept)", "duplicates")
-        if len(rows)
-        else _empty_record()
-    )
-    logger.info("Duplicates: %d repeated customer ids quarantined", len(rows))
+    reason = ["duplicate customer_id (first occurrence kept)"]
+    record = quarantine_record(dict.fromkeys(customers.index[repeated], reason), "duplicates")
+    logger.info("Duplicates: %d repeated customer ids quarantined", len(record))
     return customers.loc[~repeated], record
 
 
@@ -214,7 +204,7 @@ def treat_outliers(
     treated = customers.copy()
     counts: dict[str, int] = {}
     if policy == "none":
-        return treated, _empty_record(), counts
+        return treated, quarantine_record({}, "outliers"), counts
     reasons: dict[object, list[str]] = {}
     for column in settings["columns"]:
         low, high = iqr_bounds(treated[column], settings["iqr_multiplier"])
@@ -225,28 +215,20 @@ def treat_outliers(
         else:
             for row in treated.index[outside]:
                 reasons.setdefault(row, []).append(f"{column} outlier (outside {low:g}..{high:g})")
-    bad = pd.Index(sorted(reasons))
-    record = (
-        _record(bad, ["; ".join(reasons[r]) for r in bad], "outliers")
-        if len(bad)
-        else _empty_record()
-    )
+    record = quarantine_record(reasons, "outliers")
     logger.info(
         "Outliers (%s): %s values outside the IQR fences, %d rows quarantined",
         policy,
         counts,
-        len(bad),
+        len(record),
     )
-    return treated.drop(index=bad), record, counts
+    return treated.drop(index=record.index), record, counts
 
 
 def collect_quarantine(customers: pd.DataFrame, *records: pd.DataFrame) -> pd.DataFrame:
     """The quarantined rows as delivered (text values, source line), with `reason` and `step`."""
-    record = (
-        pd.concat([r for r in records if not r.empty])
-        if any(not r.empty for r in records)
-        else _empty_record()
-    )
+    nonempty = [r for r in records if not r.empty]
+    record = pd.concat(nonempty) if nonempty else quarantine_record({}, "none")
     quarantined = customers.loc[record.index].join(record)
     logger.info("Quarantine: %d rows", len(quarantined))
     return quarantined.sort_values("source_line").reset_index(drop=True)
