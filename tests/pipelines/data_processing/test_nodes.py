@@ -66,7 +66,9 @@ def test_missing_column_names_file_column_and_examples(dp):
 def test_empty_file_and_header_only_are_clear_errors(dp):
     with pytest.raises(DataValidationError, match="customers.csv: the file is empty"):
         standardise_columns(pd.DataFrame(), dp)
-    with pytest.raises(DataValidationError, match="header but no rows"):
+    with pytest.raises(
+        DataValidationError, match="customers.csv: the file has a header but no rows"
+    ):
         standardise_columns(raw_frame([]), dp)
 
 
