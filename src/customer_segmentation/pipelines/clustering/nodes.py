@@ -65,13 +65,20 @@ def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.Data
 
 
 def compute_centroids(assigned: pd.DataFrame, segment_model: Pipeline) -> pd.DataFrame:
-    """Centroids in original units: the mean feature values of each segment's customers.
+    """Centroids in original units: per segment the mean of each numeric feature and the most common
+    value of each categorical feature, with the segment size.
 
-    For K-Means with a linear scaler this is exactly the inverse-scaled centroid.
+    For K-Means with a linear scaler and no transform the numeric means are exactly the
+    inverse-scaled centroids.
     """
     features = model_features_of(segment_model)
-    centroids = assigned.groupby("segment_id")[features].mean().reset_index()
-    centroids.insert(1, "size", assigned.groupby("segment_id").size().to_numpy())
+    groups = assigned.groupby("segment_id")
+    numeric = [f for f in features if pd.api.types.is_numeric_dtype(assigned[f])]
+    centroids = groups[numeric].mean()
+    for feature in [f for f in features if f not in numeric]:
+        centroids[feature] = groups[feature].agg(lambda values: values.mode().sort_values().iloc[0])
+    centroids = centroids[features].reset_index()
+    centroids.insert(1, "size", groups.size().to_numpy())
     return centroids
 
 

@@ -30,7 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 profile_segments,
-                ["customer_segments", "params:clustering"],
+                ["customer_segments", "column_schema", "params:clustering"],
                 ["segment_profiles", "segment_profiles_json"],
                 name="profile_segments_node",
             ),

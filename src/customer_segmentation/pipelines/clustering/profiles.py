@@ -1,10 +1,19 @@
-"""Segment profiles, human names and suggested actions, by documented rules.
+"""Segment profiles, human names and suggested actions, by documented rules over the declared schema.
 
-Names describe each segment relative to the whole population: the z-score of the segment's mean
-income, spending score and age places it at a level (low / mid / high, thresholds in
-`clustering.level_thresholds`), and each level has a word (`clustering.level_words`), e.g.
-"High income · Low spending · Middle-aged". `clustering.segment_names` overrides a name per id.
-The suggested action is looked up by income level and spending level in `clustering.actions`.
+Profiles compare each segment with the whole population: for every profiled numeric column the mean,
+median, difference and z-score (`z = (segment mean - population mean) / population sd`), and for every
+profiled categorical column the share of each category.
+
+Names: each numeric column is placed at a level (low / mid / high) by its z-score
+(`clustering.level_thresholds`); a segment is named by the columns in `clustering.naming.columns`
+(in that order) or, when that list is empty, by the `naming.max_columns` columns whose mean departs most
+from the population (largest |z|, mid levels left out unless nothing else departs). The words come from
+`clustering.level_words`, else from the column's label ("High cash advance"). `clustering.segment_names`
+overrides a name per id; names are unique within a run.
+
+Actions: the first rule of `clustering.actions` whose `when` matches the segment's levels (numeric
+columns) or most common category (categorical columns) gives the suggested action; otherwise
+`clustering.default_action`.
 """
 
 from __future__ import annotations
@@ -15,9 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.errors import DataValidationError
+from customer_segmentation.schema import Schema, schema_from_dict
+
 logger = logging.getLogger(__name__)
 
-NAMED_BY = ("annual_income_k", "spending_score", "age")
+LEVELS = ("low", "mid", "high")
 
 
 def level_of(z_score: float, thresholds: dict[str, float]) -> str:
@@ -33,30 +45,65 @@ def z_scores(segment_means: pd.DataFrame, population: pd.DataFrame) -> pd.DataFr
     return ((segment_means - population.mean()) / spread).fillna(0.0)
 
 
+def profiled_columns(schema: Schema, params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) columns to profile: `profile_columns`, or every declared one."""
+    wanted = params.get("profile_columns")
+    if wanted is None:
+        return schema.numeric, schema.categorical
+    unknown = [c for c in wanted if c not in schema.numeric + schema.categorical]
+    if unknown:
+        raise DataValidationError(
+            "parameter clustering.profile_columns: expected null or declared numeric and categorical "
+            f"columns ({', '.join(schema.numeric + schema.categorical)}), found {unknown!r}"
+        )
+    return [c for c in wanted if c in schema.numeric], [c for c in wanted if c in schema.categorical]
+
+
+def category_shares(assigned: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Share of each category of `column` per segment (rows: segment ids, columns: categories)."""
+    counts = pd.crosstab(assigned["segment_id"], assigned[column].astype(str))
+    return counts.div(counts.sum(axis=1), axis=0)
+
+
 def profile_segments(
-    assigned: pd.DataFrame, params: dict[str, Any]
+    assigned: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One row per segment: name, action, size, share, mean/median of each column, difference and
-    z-score against the population, share of women. Returned as a table and as JSON-ready dict."""
-    columns = [c for c in params["profile_columns"] if c in assigned.columns]
+    """One row per segment: name, action, size, share; per numeric column the mean, median,
+    difference and z-score against the population; per categorical column the share of each category
+    (`share_<column>_<category>`). Returned as a table and as a JSON-ready dict."""
+    schema = schema_from_dict(column_schema)
+    numeric, categorical = profiled_columns(schema, params)
     groups = assigned.groupby("segment_id")
-    means, medians = groups[columns].mean(), groups[columns].median()
-    z = z_scores(means, assigned[columns])
-    profiles = pd.DataFrame(index=means.index)
+    means, medians = groups[numeric].mean(), groups[numeric].median()
+    z = z_scores(means, assigned[numeric])
+    profiles = pd.DataFrame(index=groups.size().index)
     profiles["size"] = groups.size()
     profiles["share"] = profiles["size"] / len(assigned)
-    for column in columns:
+    for column in numeric:
         profiles[f"mean_{column}"] = means[column]
         profiles[f"median_{column}"] = medians[column]
         profiles[f"diff_{column}"] = means[column] - assigned[column].mean()
         profiles[f"z_{column}"] = z[column]
-    if "is_female" in assigned.columns:
-        profiles["share_female"] = groups["is_female"].mean()
-    levels = z.apply(
-        lambda row: {c: level_of(row[c], params["level_thresholds"]) for c in columns}, axis=1
-    )
-    profiles.insert(0, "segment_name", name_segments(levels, params))
-    profiles.insert(1, "suggested_action", [suggest_action(level, params) for level in levels])
+    population_shares: dict[str, dict[str, float]] = {}
+    modes: dict[str, pd.Series] = {}
+    for column in categorical:
+        shares = category_shares(assigned, column)
+        for category in shares.columns:
+            profiles[f"share_{column}_{category}"] = shares[category]
+        population_shares[column] = {
+            str(k): round(float(v), 4)
+            for k, v in assigned[column].astype(str).value_counts(normalize=True).sort_index().items()
+        }
+        modes[column] = shares.idxmax(axis=1)
+    levels = [
+        {
+            **{c: level_of(z.loc[sid, c], params["level_thresholds"]) for c in numeric},
+            **{c: modes[c][sid] for c in categorical},
+        }
+        for sid in profiles.index
+    ]
+    profiles.insert(0, "segment_name", name_segments(profiles.index, z, levels, schema, params))
+    profiles.insert(1, "suggested_action", [suggest_action(lv, params) for lv in levels])
     profiles = profiles.reset_index()
     for _, row in profiles.iterrows():
         logger.info(
@@ -66,37 +113,77 @@ def profile_segments(
             row["size"],
             100 * row["share"],
         )
-    population = {c: round(float(assigned[c].mean()), 4) for c in columns}
     document = {
-        "population": {"customers": len(assigned), "mean": population},
+        "population": {
+            "customers": len(assigned),
+            "mean": {c: round(float(assigned[c].mean()), 4) for c in numeric},
+            "category_shares": population_shares,
+        },
         "segments": profiles.round(4).to_dict(orient="records"),
     }
     return profiles, document
 
 
-def describe(levels: dict[str, str], words: dict[str, dict[str, str]]) -> str:
-    """'High income · Low spending · Middle-aged' from the levels of the naming columns."""
-    return " · ".join(words[c][levels[c]] for c in NAMED_BY if c in levels)
+def level_word(column: str, level: str, schema: Schema, words: dict[str, dict[str, str]]) -> str:
+    """The word of a column at a level: `level_words`, else 'High <label>' from the schema."""
+    if column in words and level in words[column]:
+        return str(words[column][level])
+    label = schema.label(column)
+    return f"{level.capitalize()} {label}"
 
 
-def name_segments(levels: pd.Series, params: dict[str, Any]) -> list[str]:
-    """Generated names (made unique) with the per-id overrides of `segment_names` applied."""
-    names = [describe(level, params["level_words"]) for level in levels]
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    names = [
-        f"{name} ({segment_id})" if counts[name] > 1 else name
-        for name, segment_id in zip(names, levels.index, strict=True)
-    ]
+def naming_columns(z_row: pd.Series, levels: dict[str, str], params: dict[str, Any]) -> list[str]:
+    """The columns that name one segment: `naming.columns`, or the most departing ones by |z|."""
+    naming = params.get("naming") or {}
+    fixed = [c for c in naming.get("columns") or [] if c in z_row.index]
+    if fixed:
+        return fixed
+    ranked = z_row.abs().sort_values(ascending=False, kind="stable").index.tolist()
+    departing = [c for c in ranked if levels[c] != "mid"]
+    return (departing or ranked[:1])[: int(naming.get("max_columns", 3))]
+
+
+def name_segments(
+    segment_ids: pd.Index,
+    z: pd.DataFrame,
+    levels: list[dict[str, str]],
+    schema: Schema,
+    params: dict[str, Any],
+) -> list[str]:
+    """Generated names with the per-id overrides of `segment_names` applied; unique within the run."""
+    words = params.get("level_words") or {}
+    names = []
+    for sid, level in zip(segment_ids, levels, strict=True):
+        columns = naming_columns(z.loc[sid], level, params) if len(z.columns) else []
+        names.append(
+            " · ".join(level_word(c, level[c], schema, words) for c in columns) or f"Segment {sid}"
+        )
     overrides = {int(k): str(v) for k, v in (params.get("segment_names") or {}).items()}
+    final = [overrides.get(int(sid), name) for sid, name in zip(segment_ids, names, strict=True)]
+    if len(set(overrides.values())) != len(overrides):
+        raise DataValidationError(
+            f"parameter clustering.segment_names: expected a different name per segment id, "
+            f"found {overrides!r}"
+        )
     return [
-        overrides.get(int(segment_id), name)
-        for name, segment_id in zip(names, levels.index, strict=True)
+        f"{name} ({sid})" if final.count(name) > 1 and int(sid) not in overrides else name
+        for sid, name in zip(segment_ids, final, strict=True)
     ]
 
 
 def suggest_action(levels: dict[str, str], params: dict[str, Any]) -> str:
-    """The action for this segment's income and spending levels (`clustering.actions`)."""
-    key = f"{levels.get('annual_income_k', 'mid')} income, {levels.get('spending_score', 'mid')} spending"
-    return params["actions"].get(key, params["actions"]["default"])
+    """The action of the first rule in `clustering.actions` whose conditions all match."""
+    for position, rule in enumerate(params.get("actions") or []):
+        conditions = rule.get("when") or {}
+        unknown = [c for c in conditions if c not in levels]
+        if unknown:
+            raise DataValidationError(
+                f"parameter clustering.actions[{position}].when: expected conditions on profiled "
+                f"columns ({', '.join(levels)}), found {unknown!r}"
+            )
+        if all(
+            levels[c] in ([want] if isinstance(want, str) else list(want))
+            for c, want in conditions.items()
+        ):
+            return str(rule["action"])
+    return str(params["default_action"])

@@ -1,15 +1,26 @@
-"""Feature nodes: choose the clustering features and fit the scaler that later pipelines reuse."""
+"""Feature nodes: the declared features, transformed, scaled and one-hot encoded by one fitted
+scikit-learn ColumnTransformer that the saved model and scoring reuse."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    OneHotEncoder,
+    PowerTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 from customer_segmentation.errors import DataValidationError
+from customer_segmentation.schema import Schema, schema_from_params
 
 logger = logging.getLogger(__name__)
 
@@ -19,53 +30,94 @@ SCALERS = {
     "robust": RobustScaler,
     "none": None,
 }
-NUMERIC_FEATURES = ("age", "annual_income_k", "spending_score", "is_female")
 
 
-def make_feature_transformer(features: list[str], scaler: str) -> ColumnTransformer:
-    """An unfitted ColumnTransformer that keeps `features` (in order) and scales them with `scaler`."""
+def _transform_step(transform: str) -> Any:
+    if transform == "log1p":
+        return FunctionTransformer(np.log1p, feature_names_out="one-to-one")
+    if transform == "yeo-johnson":
+        return PowerTransformer(method="yeo-johnson", standardize=False)
+    return "passthrough"
+
+
+def make_feature_transformer(schema: Schema, scaler: str) -> ColumnTransformer:
+    """An unfitted ColumnTransformer over the schema's features, in their declared order.
+
+    Each numeric feature gets its own `Pipeline(transform, scale)` named after the feature (so
+    `named_transformers_["annual_income_k"]["scale"]` is its fitted scaler); the categorical features
+    share one `OneHotEncoder` named "categorical" (unseen categories encode as all zeros).
+    """
     if scaler not in SCALERS:
         raise DataValidationError(
             f"parameter data_processing.scaler: expected one of {', '.join(SCALERS)}, found {scaler!r}"
         )
-    unknown = [f for f in features if f not in NUMERIC_FEATURES]
-    if not features or unknown:
-        raise DataValidationError(
-            "parameter data_processing.features: expected a non-empty list drawn from "
-            f"{', '.join(NUMERIC_FEATURES)}, found {features!r}"
-            + (f" (unknown: {', '.join(unknown)})" if unknown else "")
-        )
-    step = SCALERS[scaler]() if SCALERS[scaler] else "passthrough"
-    transformer = ColumnTransformer(
-        [("scale", step, list(features))], remainder="drop", verbose_feature_names_out=False
-    )
+    steps: list[tuple[str, Any, list[str]]] = []
+    for feature in schema.numeric_features:
+        scale = SCALERS[scaler]() if SCALERS[scaler] else "passthrough"
+        numeric = Pipeline([("transform", _transform_step(schema.transform(feature))), ("scale", scale)])
+        steps.append((feature, numeric, [feature]))
+    if schema.categorical_features:
+        encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        steps.append(("categorical", encoder, schema.categorical_features))
+    transformer = ColumnTransformer(steps, remainder="drop", verbose_feature_names_out=False)
     return transformer.set_output(transform="pandas")
 
 
+def _check_transform_domain(customers: pd.DataFrame, schema: Schema, source: str) -> None:
+    for feature in schema.numeric_features:
+        if schema.transform(feature) == "log1p" and (customers[feature] <= -1).any():
+            bad = customers.index[customers[feature] <= -1][:5]
+            raise DataValidationError(
+                f"{source}: column '{feature}' has values ≤ -1, where log1p is undefined.\n"
+                f"  expected: values > -1 (declare range min: 0 to quarantine negatives), or "
+                f"parameter data_processing.transforms.{feature}: none | yeo-johnson\n"
+                f"  found:    {', '.join(str(v) for v in customers.loc[bad, feature])}"
+            )
+
+
 def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> ColumnTransformer:
-    """Fit the scaler named in `params["scaler"]` on the `params["features"]` columns of `customers`."""
-    features = list(params["features"])
-    transformer = make_feature_transformer(features, params["scaler"])
-    transformer.fit(customers[features])
+    """Fit the declared transforms, the scaler and the one-hot encoding on the clean customers."""
+    schema = schema_from_params(params)
+    _check_transform_domain(customers, schema, params["source_file"])
+    transformer = make_feature_transformer(schema, params["scaler"])
+    transformer.fit(customers[list(schema.features)])
     logger.info(
-        "Fitted %s scaling of %s on %d customers", params["scaler"], features, len(customers)
+        "Fitted %s scaling of %s (transforms %s) on %d customers",
+        params["scaler"],
+        list(schema.features),
+        schema.transforms or "none",
+        len(customers),
     )
     return transformer
 
 
-def build_model_features(customers: pd.DataFrame, transformer: ColumnTransformer) -> pd.DataFrame:
-    """Scaled model features, one row per customer, indexed by `customer_id`."""
+def build_model_features(
+    customers: pd.DataFrame, transformer: ColumnTransformer, id_column: str = "customer_id"
+) -> pd.DataFrame:
+    """Model features, one row per customer, indexed by the customer id (as text)."""
     features = transformer.transform(customers[list(transformer.feature_names_in_)])
-    features.index = pd.Index(customers["customer_id"].astype(str), name="customer_id")
+    features.index = pd.Index(customers[id_column].astype(str), name=id_column)
     return features.astype(float)
 
 
 def build_features(
     customers: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[ColumnTransformer, pd.DataFrame]:
-    """Fit the feature transformer and apply it: (fitted transformer, scaled model features).
+    """Fit the feature transformer and apply it: (fitted transformer, model features).
 
-    One node for both keeps the pipeline graph layered (primary → models and feature).
+    One node for both keeps the pipeline graph layered (primary → models and feature). Features that
+    are not finite after the transform (values too large to scale) stop the run naming the column.
     """
+    schema = schema_from_params(params)
     transformer = fit_feature_transformer(customers, params)
-    return transformer, build_model_features(customers, transformer)
+    features = build_model_features(customers, transformer, schema.id_column)
+    broken = [c for c in features.columns if not np.isfinite(features[c]).all()]
+    if broken:
+        values = customers[schema.numeric_features]
+        raise DataValidationError(
+            f"{params['source_file']}: the features {', '.join(broken)} are not finite after "
+            "transforming and scaling.\n  expected: values small enough to scale (declare a range "
+            "to quarantine impossible values, or a log1p transform)\n"
+            f"  found:    min {values.min().to_dict()}, max {values.max().to_dict()}"
+        )
+    return transformer, features

@@ -15,7 +15,9 @@ import pandas as pd
 
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 
-from .validation import NUMERIC_COLUMNS, coerce_numeric, normalise_gender, schema_failures
+from customer_segmentation.schema import RESERVED_COLUMNS, UNKNOWN_CATEGORY, schema_from_params
+
+from .validation import coerce_numeric, normalise_categorical, schema_failures
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +34,31 @@ def quarantine_record(reasons: dict[object, list[str]], step: str) -> pd.DataFra
     )
 
 
-def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Rename source headers through `column_mapping`; fail clearly on an empty file or missing columns.
+def declare_schema(params: dict[str, Any]) -> dict[str, Any]:
+    """The checked column schema (`data_processing.columns`, `features`, `transforms`) as a record.
 
-    The result has the standard names (`customer_id, gender, age, annual_income_k, spending_score`),
-    text values, and a `source_line` column (the line of the file each row came from).
+    Later pipelines read labels, units and roles from it; a parameter mistake stops the run here.
     """
+    schema = schema_from_params(params)
+    logger.info(
+        "Schema: id %s; numeric %s; categorical %s; features %s",
+        schema.id_column,
+        schema.numeric,
+        schema.categorical,
+        list(schema.features),
+    )
+    return schema.to_dict()
+
+
+def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Rename source headers to the declared names; fail clearly on an empty file or missing columns.
+
+    The result has the declared standard names, the undeclared columns untouched, the values as
+    delivered, and a `source_line` column (the line of the file each row came from).
+    """
+    schema = schema_from_params(params)
     source = params["source_file"]
-    required = list(params["required_columns"])
+    required = [c.name for c in schema.columns if c.required]
     if customers_raw.columns.empty:
         raise DataValidationError(
             validation_message(
@@ -49,25 +68,34 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 "an empty file",
             )
         )
-    mapping = {str(k).strip(): v for k, v in params["column_mapping"].items()}
-    customers = customers_raw.rename(columns=lambda c: mapping.get(str(c).strip(), str(c).strip()))
+    mapping = schema.source_mapping()
+    headers = [str(c).strip() for c in customers_raw.columns]
+    names = [mapping.get(h, h) for h in headers]
+    clashes = sorted({n for n in names if names.count(n) > 1 or n in RESERVED_COLUMNS})
+    if clashes:
+        raise DataValidationError(
+            validation_message(
+                source,
+                f"the header gives more than one column the name {', '.join(map(repr, clashes))}.",
+                "one source header per declared column (parameters data_processing.columns[*].source),"
+                f" and no header named {', '.join(RESERVED_COLUMNS)}",
+                f"columns {', '.join(headers)}",
+            )
+        )
+    customers = customers_raw.set_axis(names, axis=1)
     missing = [column for column in required if column not in customers.columns]
     if missing:
-        sources = {
-            column: [k for k, v in mapping.items() if v == column] or [column] for column in missing
-        }
         wanted = "; ".join(
-            f"'{c}' (source header {' or '.join(map(repr, s))})" for c, s in sources.items()
+            f"'{c}' (source header {' or '.join(map(repr, schema.column(c).source))})"
+            for c in missing
         )
         raise DataValidationError(
             validation_message(
                 source,
                 f"required column {wanted} is missing.",
                 f"columns {', '.join(required)} "
-                + params.get(
-                    "required_because", "after parameters 'data_processing.column_mapping'"
-                ),
-                f"columns {', '.join(map(str, customers_raw.columns))}",
+                + params.get("required_because", "after parameters 'data_processing.columns'"),
+                f"columns {', '.join(headers)}",
                 example_rows(customers_raw),
             )
         )
@@ -77,7 +105,7 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 source,
                 "the file has a header but no rows.",
                 "at least one customer row",
-                f"only the header: {', '.join(map(str, customers_raw.columns))}",
+                f"only the header: {', '.join(headers)}",
             )
         )
     customers = customers.reset_index(drop=True)
@@ -93,26 +121,28 @@ def validate_customers(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type and check every row; return (typed valid rows, quarantine record of invalid rows).
 
-    Checks: customer id present; age, income and score numeric (blank is allowed here: the missing-value
-    step decides); ranges from `valid_ranges`; gender one of `gender_values` after normalising case and
-    whitespace. The checks of ranges and genders run as a pandera schema.
+    Checks: id present; numeric columns numeric (blank is allowed here: the missing-value step
+    decides); numeric ranges and categorical spellings as declared. Undeclared columns are not
+    checked. The checks of ranges and categories run as a pandera schema.
     """
+    schema = schema_from_params(params)
     typed = customers.copy()
     reasons: dict[object, list[str]] = {}
-    ids = typed["customer_id"].astype("string").str.strip()
-    typed["customer_id"] = ids.astype(object)
+    id_column = schema.id_column
+    ids = typed[id_column].astype("string").str.strip()
+    typed[id_column] = ids.astype(object)
     for row in typed.index[ids.isna() | (ids == "")]:
-        reasons.setdefault(row, []).append("customer_id missing")
-    for column in NUMERIC_COLUMNS:
-        if column not in typed.columns:
+        reasons.setdefault(row, []).append(f"{id_column} missing")
+    for column in schema.columns:
+        if column.name not in typed.columns or column.role == "id":
             continue
-        typed[column], not_numeric = coerce_numeric(typed[column])
-        for row in typed.index[not_numeric]:
-            reasons.setdefault(row, []).append(f"{column} is not a number")
-    if "gender" in typed.columns:
-        typed["gender"] = normalise_gender(typed["gender"], params["gender_values"])
-        typed.loc[typed["gender"].isna() | (typed["gender"] == ""), "gender"] = None
-    for row, row_reasons in schema_failures(typed, params).items():
+        if column.role == "numeric":
+            typed[column.name], not_numeric = coerce_numeric(typed[column.name])
+            for row in typed.index[not_numeric]:
+                reasons.setdefault(row, []).append(f"{column.name} is not a number")
+        else:
+            typed[column.name] = normalise_categorical(typed[column.name], column.values)
+    for row, row_reasons in schema_failures(typed, schema).items():
         reasons.setdefault(row, []).extend(row_reasons)
     record = quarantine_record(reasons, "validation")
     logger.info(
@@ -127,55 +157,57 @@ def validate_customers(
 def impute_missing_values(
     customers: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """Apply the per-column policy in `missing_values` (impute_median, impute_mode, quarantine).
+    """Apply each declared column's `missing` policy (impute_median, impute_mode, quarantine, keep).
 
-    Returns (rows kept, quarantine record, number of values imputed per column). Columns without a
-    policy are quarantined when blank. Medians and modes come from the rows that have a value.
+    Returns (rows kept, quarantine record, number of values imputed per column). Medians and modes
+    come from the rows that have a value; `keep` fills a categorical blank with "Unknown".
     """
-    policies = params.get("missing_values", {})
+    schema = schema_from_params(params)
     imputed = customers.copy()
     quarantined: dict[object, list[str]] = {}
     counts: dict[str, int] = {}
-    for column in [c for c in ("gender", *NUMERIC_COLUMNS) if c in imputed.columns]:
-        blank = imputed[column].isna()
-        policy = policies.get(column, "quarantine")
+    for column in schema.columns:
+        if column.role == "id" or column.name not in imputed.columns:
+            continue
+        blank = imputed[column.name].isna()
         if not blank.any():
             continue
-        if policy == "quarantine":
+        if column.missing == "quarantine":
             for row in imputed.index[blank]:
-                quarantined.setdefault(row, []).append(f"{column} missing")
+                quarantined.setdefault(row, []).append(f"{column.name} missing")
             continue
-        present = imputed.loc[~blank, column]
-        if present.empty:
+        present = imputed.loc[~blank, column.name]
+        if column.missing == "keep":
+            fill = UNKNOWN_CATEGORY
+        elif present.empty:
             raise DataValidationError(
                 validation_message(
                     params["source_file"],
-                    f"column '{column}' has no values to {policy} from.",
-                    f"some values in '{column}' (parameter data_processing.missing_values.{column}={policy})",
+                    f"column '{column.name}' has no values to {column.missing} from.",
+                    f"some values in '{column.name}' (parameter data_processing.columns: "
+                    f"{column.name} missing: {column.missing})",
                     "every value blank",
                     example_rows(customers),
                 )
             )
-        if policy == "impute_median":
+        elif column.missing == "impute_median":
             fill = float(present.median())
-        elif policy == "impute_mode":
-            fill = present.mode().sort_values().iloc[0]
         else:
-            raise DataValidationError(
-                f"parameter data_processing.missing_values.{column}: expected impute_median, "
-                f"impute_mode or quarantine, found {policy!r}"
-            )
-        imputed.loc[blank, column] = fill
-        counts[column] = int(blank.sum())
+            fill = present.mode().sort_values().iloc[0]
+        imputed.loc[blank, column.name] = fill
+        counts[column.name] = int(blank.sum())
     record = quarantine_record(quarantined, "missing_values")
     logger.info("Missing values: imputed %s, quarantined %d rows", counts or "nothing", len(record))
     return imputed.drop(index=record.index), record, counts
 
 
-def remove_duplicate_customers(customers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def remove_duplicate_customers(
+    customers: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the first row of each customer id; quarantine the repeats."""
-    repeated = customers["customer_id"].duplicated(keep="first")
-    reason = ["duplicate customer_id (first occurrence kept)"]
+    id_column = schema_from_params(params).id_column
+    repeated = customers[id_column].duplicated(keep="first")
+    reason = [f"duplicate {id_column} (first occurrence kept)"]
     record = quarantine_record(dict.fromkeys(customers.index[repeated], reason), "duplicates")
     logger.info("Duplicates: %d repeated customer ids quarantined", len(record))
     return customers.loc[~repeated], record
@@ -206,7 +238,15 @@ def treat_outliers(
     if policy == "none":
         return treated, quarantine_record({}, "outliers"), counts
     reasons: dict[object, list[str]] = {}
-    for column in settings["columns"]:
+    numeric = schema_from_params(params).numeric
+    columns = numeric if settings.get("columns") is None else list(settings["columns"])
+    unknown = [c for c in columns if c not in numeric]
+    if unknown:
+        raise DataValidationError(
+            f"parameter data_processing.outliers.columns: expected declared numeric columns "
+            f"({', '.join(numeric)}) or null, found {unknown!r}"
+        )
+    for column in [c for c in columns if c in treated.columns]:
         low, high = iqr_bounds(treated[column], settings["iqr_multiplier"])
         outside = (treated[column] < low) | (treated[column] > high)
         counts[column] = int(outside.sum())
@@ -237,7 +277,10 @@ def collect_quarantine(customers: pd.DataFrame, *records: pd.DataFrame) -> pd.Da
 def build_primary_table(
     customers: pd.DataFrame, quarantined: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
-    """One clean row per customer with a binary `is_female` flag beside the readable `gender`."""
+    """One clean row per customer: declared columns typed, undeclared columns as delivered.
+
+    Numeric columns that hold whole numbers only become integers.
+    """
     if customers.empty:
         raise DataValidationError(
             validation_message(
@@ -250,11 +293,10 @@ def build_primary_table(
             )
         )
     primary = customers.drop(columns="source_line").reset_index(drop=True)
-    if "gender" in primary.columns:
-        primary["is_female"] = (primary["gender"] == "Female").astype(int)
-    for column in [c for c in NUMERIC_COLUMNS if c in primary.columns]:
-        if np.allclose(primary[column], primary[column].round()):
-            primary[column] = primary[column].round().astype("int64")
+    for column in [c for c in schema_from_params(params).numeric if c in primary.columns]:
+        values = primary[column]
+        if values.abs().max() < 2**53 and np.allclose(values, values.round()):
+            primary[column] = values.round().astype("int64")
     logger.info("Primary table: %d customers", len(primary))
     return primary
 

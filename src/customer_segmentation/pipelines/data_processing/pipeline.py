@@ -7,6 +7,7 @@ from .nodes import (
     build_data_quality_report,
     build_primary_table,
     collect_quarantine,
+    declare_schema,
     impute_missing_values,
     remove_duplicate_customers,
     standardise_columns,
@@ -37,7 +38,7 @@ def create_cleaning_pipeline(parameters: str = "params:data_processing") -> Pipe
             ),
             Node(
                 remove_duplicate_customers,
-                "customers_imputed",
+                ["customers_imputed", parameters],
                 ["customers_unique", "duplicate_quarantine"],
                 name="remove_duplicate_customers_node",
             ),
@@ -86,6 +87,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     """The full data_processing pipeline on `customers_raw`."""
     return Pipeline(
         [
+            Node(
+                declare_schema,
+                "params:data_processing",
+                "column_schema",
+                name="declare_schema_node",
+            ),
             Node(
                 standardise_columns,
                 ["customers_raw", "params:data_processing"],

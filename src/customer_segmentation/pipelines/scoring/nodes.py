@@ -17,12 +17,17 @@ def scoring_cleaning_parameters(
     data_processing: dict[str, Any], scoring: dict[str, Any], segment_model: Pipeline
 ) -> dict[str, Any]:
     """The data_processing parameters for the new file: its own name in messages, and as required
-    columns the customer id plus the columns the saved model was trained on."""
+    columns the customer id plus the columns the saved model was trained on (other declared columns
+    are checked when present)."""
     needed = model_features_of(segment_model)
+    columns = [
+        {**column, "required": column.get("role") == "id" or column.get("name") in needed}
+        for column in data_processing["columns"]
+    ]
     return {
         **data_processing,
+        "columns": columns,
         "source_file": scoring["source_file"],
-        "required_columns": ["customer_id", *needed],
         "required_because": f"(the segment model was trained on {', '.join(needed)})",
     }
 
