@@ -1,20 +1,11 @@
-"""What every plot shares: one colour per segment, axis labels with units, sampling of large tables."""
+"""What every plot shares: one colour per segment, the columns a plot shows, sampling of large tables."""
 
 from __future__ import annotations
 
 import pandas as pd
 from matplotlib import colormaps
 
-AXIS_LABELS = {
-    "age": "age (years)",
-    "annual_income_k": "annual income (k$)",
-    "spending_score": "spending score (1–100)",
-    "is_female": "female (0/1)",
-}
-
-
-def axis_label(column: str) -> str:
-    return AXIS_LABELS.get(column, column)
+from customer_segmentation.schema import Schema
 
 
 def segment_colours(segment_ids: list[int]) -> dict[int, str]:
@@ -27,6 +18,15 @@ def segment_colours(segment_ids: list[int]) -> dict[int, str]:
     }
 
 
+def numeric_columns_to_show(schema: Schema, wanted: list[str] | None, count: int) -> list[str]:
+    """Up to `count` numeric columns: `wanted` when given, else the numeric features, then the other
+    declared numeric columns, in declaration order."""
+    if wanted:
+        return list(wanted)[:count]
+    ordered = schema.numeric_features + [c for c in schema.numeric if c not in schema.features]
+    return ordered[:count]
+
+
 def sample_rows(
     frame: pd.DataFrame, max_points: int, random_state: int
 ) -> tuple[pd.DataFrame, str]:
@@ -35,3 +35,9 @@ def sample_rows(
         return frame, ""
     sampled = frame.sample(n=max_points, random_state=random_state)
     return sampled, f" (random sample of {max_points:,} of {len(frame):,} customers)"
+
+
+def grid_shape(panels: int, columns: int = 3) -> tuple[int, int]:
+    """(rows, columns) of a subplot grid for `panels` panels, at most `columns` wide."""
+    width = max(1, min(columns, panels))
+    return -(-max(panels, 1) // width), width

@@ -3,11 +3,11 @@
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import select_k, sweep_k
-from .plots import plot_elbow, plot_k_scores, plot_silhouette
+from .plots import plot_elbow, plot_k_scores
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Scaled features in; metrics per k, the k selection and its three plots out."""
+    """Scaled features in; metrics per k, the k selection and its two plots out."""
     return Pipeline(
         [
             Node(
@@ -28,12 +28,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["k_metrics", "k_selection"],
                 "k_scores_plot",
                 name="plot_k_scores_node",
-            ),
-            Node(
-                plot_silhouette,
-                ["model_features", "k_selection", "params:model_selection"],
-                "silhouette_plot",
-                name="plot_silhouette_node",
             ),
         ]
     )

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.metrics import silhouette_samples
-
-from customer_segmentation.models import OrderedKMeans
-
-from .metrics import seeded_sample
 
 CHOSEN_STYLE = {"color": "crimson", "linestyle": "--", "linewidth": 1.2}
 
@@ -89,42 +83,4 @@ def plot_k_scores(k_metrics: pd.DataFrame, k_selection: dict[str, Any]) -> Figur
         fontsize=11,
     )
     figure.suptitle("Scores by number of segments (dashed line: chosen k)")
-    return figure
-
-
-def plot_silhouette(
-    model_features: pd.DataFrame, k_selection: dict[str, Any], params: dict[str, Any]
-) -> Figure:
-    """Per-customer silhouette bars grouped by cluster for the chosen k, with the mean line."""
-    features = model_features.to_numpy(dtype=float)
-    k, seed = k_selection["k"], int(params["kmeans"]["random_state"])
-    kmeans = params["kmeans"]
-    labels = (
-        OrderedKMeans(k, n_init=kmeans["n_init"], max_iter=kmeans["max_iter"], random_state=seed)
-        .fit(features)
-        .labels_
-    )
-    rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
-    values = silhouette_samples(features[rows], labels[rows])
-    figure = Figure(figsize=(7, 6), layout="constrained")
-    axes = figure.subplots()
-    bottom = 0
-    colours = [f"C{i % 10}" for i in range(k)]
-    for cluster in range(k):
-        cluster_values = np.sort(values[labels[rows] == cluster])
-        positions = np.arange(bottom, bottom + len(cluster_values))
-        axes.fill_betweenx(positions, 0, cluster_values, color=colours[cluster], alpha=0.8)
-        axes.text(
-            -0.05, bottom + len(cluster_values) / 2, str(cluster + 1), ha="right", va="center"
-        )
-        bottom += len(cluster_values) + 10
-    axes.axvline(values.mean(), label=f"mean {values.mean():.2f}", **CHOSEN_STYLE)
-    sampled = f" (sample of {len(rows):,} customers)" if len(rows) < len(features) else ""
-    axes.set(
-        title=f"Silhouette by cluster, k={k}{sampled}",
-        xlabel="silhouette coefficient",
-        ylabel="customers, grouped by cluster",
-    )
-    axes.set_yticks([])
-    axes.legend(loc="lower right")
     return figure

@@ -1,4 +1,7 @@
-"""Exploratory plots of the clean customer table; each node returns a figure the catalog saves."""
+"""Exploratory plots of the clean customer table; each node returns a figure the catalog saves.
+
+Every plot shows the declared columns (`column_schema`) with their labels and units.
+"""
 
 from __future__ import annotations
 
@@ -8,86 +11,113 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from customer_segmentation.plot_style import axis_label, sample_rows
+from customer_segmentation.plot_style import grid_shape, numeric_columns_to_show, sample_rows
+from customer_segmentation.schema import schema_from_dict
 
-NUMERIC = ["age", "annual_income_k", "spending_score"]
+PAIR_PLOT_MAX_COLUMNS = 5
 
 
-def plot_distributions(customers: pd.DataFrame, params: dict[str, Any]) -> Figure:
-    """Histograms of age, income and spending score, and customers per age group."""
-    figure = Figure(figsize=(13, 8), layout="constrained")
-    grid = figure.subplots(2, 2).ravel()
-    for axes, column in zip(grid[:3], NUMERIC, strict=True):
-        axes.hist(customers[column], bins=30, color="steelblue", edgecolor="white")
-        axes.axvline(
-            customers[column].mean(),
-            color="crimson",
-            linestyle="--",
-            label=f"mean {customers[column].mean():.1f}",
-        )
+def plot_distributions(
+    customers: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
+) -> Figure:
+    """A histogram of every declared numeric column (mean marked), and customers per group for each
+    column binned in `reporting.bins`."""
+    schema = schema_from_dict(column_schema)
+    binned = {c: b for c, b in (params.get("bins") or {}).items() if c in schema.numeric}
+    panels = schema.numeric + list(binned)
+    rows, width = grid_shape(len(panels))
+    figure = Figure(figsize=(4.4 * width, 3.6 * rows + 0.6), layout="constrained")
+    grid = np.atleast_1d(figure.subplots(rows, width)).ravel()
+    for axes, column in zip(grid, schema.numeric, strict=False):
+        values = customers[column]
+        axes.hist(values, bins=30, color="steelblue", edgecolor="white")
+        axes.axvline(values.mean(), color="crimson", linestyle="--", label=f"mean {values.mean():.1f}")
         axes.set(
-            xlabel=axis_label(column),
+            xlabel=schema.axis_label(column),
             ylabel="customers",
-            title=f"Distribution of {axis_label(column)}",
+            title=f"Distribution of {schema.label(column)}",
         )
         axes.legend()
-    groups = params["age_groups"]
-    age_group = pd.cut(customers["age"], bins=groups["bins"], labels=groups["labels"], right=False)
-    counts = age_group.value_counts().reindex(groups["labels"], fill_value=0)
-    bars = grid[3].bar(counts.index.astype(str), counts.to_numpy(), color="slategray")
-    grid[3].bar_label(bars, labels=[f"{n:,}" for n in counts])
-    grid[3].set(xlabel="age group (years)", ylabel="customers", title="Customers by age group")
+    for axes, (column, bins) in zip(grid[len(schema.numeric) :], binned.items(), strict=False):
+        group = pd.cut(customers[column], bins=bins["bins"], labels=bins["labels"], right=False)
+        counts = group.value_counts().reindex(bins["labels"], fill_value=0)
+        bars = axes.bar(counts.index.astype(str), counts.to_numpy(), color="slategray")
+        axes.bar_label(bars, labels=[f"{n:,}" for n in counts])
+        axes.set(
+            xlabel=f"{schema.axis_label(column)}, grouped",
+            ylabel="customers",
+            title=f"Customers by {schema.label(column)} group",
+        )
+    for axes in grid[len(panels) :]:
+        axes.axis("off")
     figure.suptitle(f"Customer attributes ({len(customers):,} customers)")
     return figure
 
 
-def plot_gender_counts(customers: pd.DataFrame) -> Figure:
-    """Customers by gender, with shares."""
-    counts = customers["gender"].value_counts().sort_index()
-    figure = Figure(figsize=(6, 4), layout="constrained")
-    axes = figure.subplots()
-    bars = axes.bar(counts.index, counts.to_numpy(), color=["#c0504d", "#4f81bd"][: len(counts)])
-    axes.bar_label(bars, labels=[f"{n:,} ({n / counts.sum():.0%})" for n in counts])
-    axes.set(xlabel="gender", ylabel="customers", title="Customers by gender")
+def plot_category_counts(customers: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
+    """Customers per category, with shares, for every declared categorical column."""
+    schema = schema_from_dict(column_schema)
+    columns = schema.categorical
+    rows, width = grid_shape(len(columns), 2)
+    figure = Figure(figsize=(6.5 * width, 4 * rows), layout="constrained")
+    grid = np.atleast_1d(figure.subplots(rows, width)).ravel()
+    if not columns:
+        grid[0].axis("off")
+        grid[0].text(0.5, 0.5, "no categorical columns declared", ha="center", va="center")
+        return figure
+    for axes, column in zip(grid, columns, strict=False):
+        counts = customers[column].astype(str).value_counts().sort_index()
+        bars = axes.bar(counts.index, counts.to_numpy(), color="slategray")
+        axes.bar_label(bars, labels=[f"{n:,} ({n / counts.sum():.0%})" for n in counts])
+        axes.set(xlabel=schema.axis_label(column), ylabel="customers", title=f"Customers by {schema.label(column)}")
+        axes.tick_params(axis="x", labelrotation=30 if len(counts) > 4 else 0)
+    for axes in grid[len(columns) :]:
+        axes.axis("off")
     return figure
 
 
-def plot_pair_plot(customers: pd.DataFrame, params: dict[str, Any]) -> Figure:
-    """Scatter matrix of age, income and spending score, histograms on the diagonal."""
+def plot_pair_plot(
+    customers: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
+) -> Figure:
+    """Scatter matrix of at most five numeric columns (the features first), histograms on the diagonal."""
+    schema = schema_from_dict(column_schema)
+    columns = numeric_columns_to_show(schema, None, PAIR_PLOT_MAX_COLUMNS)
     shown, note = sample_rows(customers, params["max_points"], params["random_state"])
-    n = len(NUMERIC)
-    figure = Figure(figsize=(10, 10), layout="constrained")
-    grid = figure.subplots(n, n)
-    for i, y in enumerate(NUMERIC):
-        for j, x in enumerate(NUMERIC):
+    n = len(columns)
+    figure = Figure(figsize=(2.4 * n + 2.5, 2.4 * n + 2.5), layout="constrained")
+    grid = np.atleast_2d(figure.subplots(n, n))
+    for i, y in enumerate(columns):
+        for j, x in enumerate(columns):
             axes = grid[i, j]
             if i == j:
                 axes.hist(shown[x], bins=25, color="steelblue", edgecolor="white")
             else:
                 axes.scatter(shown[x], shown[y], s=4, alpha=0.4, color="steelblue", linewidths=0)
             if i == n - 1:
-                axes.set_xlabel(axis_label(x))
+                axes.set_xlabel(schema.axis_label(x))
             if j == 0:
-                axes.set_ylabel(axis_label(y) if i else "customers")
+                axes.set_ylabel(schema.axis_label(y) if i else "customers")
     figure.suptitle("Pair plot of the numeric attributes" + note)
     return figure
 
 
-def plot_correlation_heatmap(customers: pd.DataFrame) -> Figure:
-    """Pearson correlations between the numeric attributes, annotated."""
-    columns = [c for c in [*NUMERIC, "is_female"] if c in customers.columns]
+def plot_correlation_heatmap(customers: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
+    """Pearson correlations between the declared numeric columns, annotated."""
+    schema = schema_from_dict(column_schema)
+    columns = schema.numeric
     correlation = customers[columns].corr()
-    figure = Figure(figsize=(6.5, 5.5), layout="constrained")
+    size = 3 + 0.75 * len(columns)
+    figure = Figure(figsize=(size + 1, size), layout="constrained")
     axes = figure.subplots()
     image = axes.imshow(correlation, cmap="RdBu_r", vmin=-1, vmax=1)
-    labels = [axis_label(c) for c in columns]
+    labels = [schema.axis_label(c) for c in columns]
     axes.set_xticks(np.arange(len(columns)), labels, rotation=30, ha="right")
     axes.set_yticks(np.arange(len(columns)), labels)
     for (i, j), value in np.ndenumerate(correlation.to_numpy()):
         axes.text(
             j,
             i,
-            f"{value:.2f}",
+            "–" if np.isnan(value) else f"{value:.2f}",
             ha="center",
             va="center",
             color="white" if abs(value) > 0.5 else "black",

@@ -3,9 +3,9 @@
 from kedro.pipeline import Node, Pipeline
 
 from .eda_plots import (
+    plot_category_counts,
     plot_correlation_heatmap,
     plot_distributions,
-    plot_gender_counts,
     plot_pair_plot,
 )
 from .report import build_segment_report
@@ -16,6 +16,7 @@ from .segment_plots import (
     plot_segment_scatter,
     plot_segment_sizes,
     plot_segments_3d,
+    plot_silhouette,
 )
 
 REPORT_FIGURES = [
@@ -28,36 +29,37 @@ REPORT_FIGURES = [
     "pca_plot",
     "segment_boxplots_plot",
     "distributions_plot",
-    "gender_counts_plot",
+    "category_counts_plot",
     "correlation_heatmap_plot",
     "pair_plot",
 ]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Clean customers, segments and model-selection results in; plots and the report out."""
+    """Clean customers, segments, the column schema and model-selection results in; plots and the
+    report out."""
     eda = [
         Node(
             plot_distributions,
-            ["customers_primary", "params:reporting"],
+            ["customers_primary", "column_schema", "params:reporting"],
             "distributions_plot",
             name="plot_distributions_node",
         ),
         Node(
-            plot_gender_counts,
-            "customers_primary",
-            "gender_counts_plot",
-            name="plot_gender_counts_node",
+            plot_category_counts,
+            ["customers_primary", "column_schema"],
+            "category_counts_plot",
+            name="plot_category_counts_node",
         ),
         Node(
             plot_pair_plot,
-            ["customers_primary", "params:reporting"],
+            ["customers_primary", "column_schema", "params:reporting"],
             "pair_plot",
             name="plot_pair_plot_node",
         ),
         Node(
             plot_correlation_heatmap,
-            "customers_primary",
+            ["customers_primary", "column_schema"],
             "correlation_heatmap_plot",
             name="plot_correlation_heatmap_node",
         ),
@@ -65,31 +67,55 @@ def create_pipeline(**kwargs) -> Pipeline:
     segments = [
         Node(
             plot_segment_scatter,
-            ["segmented_customers", "segment_profiles", "params:reporting"],
+            ["segmented_customers", "segment_profiles", "column_schema", "params:reporting"],
             "segment_scatter_plot",
             name="plot_segment_scatter_node",
         ),
         Node(
             plot_segments_3d,
-            ["segmented_customers", "segment_profiles", "params:reporting"],
+            [
+                "segmented_customers",
+                "model_features",
+                "segment_profiles",
+                "column_schema",
+                "params:reporting",
+            ],
             "segments_3d_plot",
             name="plot_segments_3d_node",
         ),
         Node(
             plot_pca,
-            ["model_features", "segmented_customers", "segment_profiles", "params:reporting"],
+            [
+                "model_features",
+                "segmented_customers",
+                "segment_profiles",
+                "column_schema",
+                "params:reporting",
+            ],
             "pca_plot",
             name="plot_pca_node",
         ),
         Node(
+            plot_silhouette,
+            [
+                "model_features",
+                "segmented_customers",
+                "segment_profiles",
+                "column_schema",
+                "params:reporting",
+            ],
+            "silhouette_plot",
+            name="plot_silhouette_node",
+        ),
+        Node(
             plot_profile_heatmap,
-            "segment_profiles",
+            ["segment_profiles", "column_schema"],
             "profile_heatmap_plot",
             name="plot_profile_heatmap_node",
         ),
         Node(
             plot_segment_boxplots,
-            ["segmented_customers", "segment_profiles"],
+            ["segmented_customers", "segment_profiles", "column_schema"],
             "segment_boxplots_plot",
             name="plot_segment_boxplots_node",
         ),
@@ -106,6 +132,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "data_quality_report": "data_quality_report",
             "k_selection": "k_selection",
             "segment_profiles": "segment_profiles",
+            "column_schema": "column_schema",
             "params": "params:reporting",
             **{name: name for name in REPORT_FIGURES},
         },

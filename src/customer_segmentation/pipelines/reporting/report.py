@@ -10,15 +10,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from customer_segmentation.plot_style import segment_colours
+from customer_segmentation.schema import Schema, schema_from_dict
 
-PROFILED = ["annual_income_k", "spending_score", "age"]
-CARD_LABELS = {
-    "annual_income_k": "income (k$)",
-    "spending_score": "spending score",
-    "age": "age (years)",
-}
 BAR_HALF_WIDTH = 40  # px; a z-score of ±2 fills half the bar
 Z_FULL_SCALE = 2.0
+CATEGORIES_ON_A_CARD = 4
 
 
 def _environment() -> Environment:
@@ -41,54 +37,92 @@ def _figure_html(name: str, png: bytes | None) -> Markup:
     ).format(alt, name, encoded)
 
 
-def _segment_cards(profiles: pd.DataFrame) -> list[dict[str, Any]]:
-    colours = segment_colours(profiles["segment_id"].tolist())
-    cards = []
-    for row in profiles.to_dict(orient="records"):
-        profile = []
-        for column in [c for c in PROFILED if f"mean_{c}" in row]:
-            z = max(-Z_FULL_SCALE, min(Z_FULL_SCALE, row[f"z_{column}"]))
-            width = abs(z) / Z_FULL_SCALE * BAR_HALF_WIDTH
-            profile.append(
-                {
-                    "label": CARD_LABELS[column],
-                    "mean": row[f"mean_{column}"],
-                    "population": row[f"mean_{column}"] - row[f"diff_{column}"],
-                    "diff": row[f"diff_{column}"],
-                    "z": row[f"z_{column}"],
-                    "bar_left": round(BAR_HALF_WIDTH - width if z < 0 else BAR_HALF_WIDTH, 1),
-                    "bar_width": round(width, 1),
-                }
-            )
-        cards.append(
+def _numeric_rows(row: dict[str, Any], schema: Schema, columns: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for column in columns:
+        z = max(-Z_FULL_SCALE, min(Z_FULL_SCALE, row[f"z_{column}"]))
+        width = abs(z) / Z_FULL_SCALE * BAR_HALF_WIDTH
+        rows.append(
             {
-                **row,
-                "colour": colours[int(row["segment_id"])],
-                "profile": profile,
-                "share_female": row.get("share_female"),
+                "label": schema.axis_label(column),
+                "mean": row[f"mean_{column}"],
+                "population": row[f"mean_{column}"] - row[f"diff_{column}"],
+                "diff": row[f"diff_{column}"],
+                "z": row[f"z_{column}"],
+                "bar_left": round(BAR_HALF_WIDTH - width if z < 0 else BAR_HALF_WIDTH, 1),
+                "bar_width": round(width, 1),
             }
         )
-    return cards
+    return rows
+
+
+def _category_rows(
+    row: dict[str, Any], profiles: pd.DataFrame, schema: Schema
+) -> list[dict[str, Any]]:
+    """Per profiled categorical column: its most common categories in the segment vs everyone."""
+    weights = profiles["size"] / profiles["size"].sum()
+    rows = []
+    for column in schema.categorical:
+        prefix = f"share_{column}_"
+        shares = {c.removeprefix(prefix): row[c] for c in profiles.columns if c.startswith(prefix)}
+        if not shares:
+            continue
+        top = sorted(shares, key=lambda category: (-shares[category], category))
+        rows.append(
+            {
+                "label": schema.label(column),
+                "categories": [
+                    {
+                        "category": category,
+                        "share": shares[category],
+                        "population": float((profiles[prefix + category] * weights).sum()),
+                    }
+                    for category in top[:CATEGORIES_ON_A_CARD]
+                ],
+            }
+        )
+    return rows
+
+
+def _segment_cards(profiles: pd.DataFrame, schema: Schema) -> list[dict[str, Any]]:
+    colours = segment_colours(profiles["segment_id"].tolist())
+    numeric = [c.removeprefix("z_") for c in profiles.columns if c.startswith("z_")]
+    return [
+        {
+            **row,
+            "colour": colours[int(row["segment_id"])],
+            "profile": _numeric_rows(row, schema, numeric),
+            "categories": _category_rows(row, profiles, schema),
+        }
+        for row in profiles.to_dict(orient="records")
+    ]
 
 
 def build_segment_report(
     data_quality_report: dict[str, Any],
     k_selection: dict[str, Any],
     segment_profiles: pd.DataFrame,
+    column_schema: dict[str, Any],
     params: dict[str, Any],
     **figures: bytes,
 ) -> str:
     """One self-contained HTML page: data quality, how k was chosen, a card per segment, the plots.
 
     `figures` are PNG bytes by plot dataset name; they are embedded as data URIs, so the file opens
-    without network access.
+    without network access. Every column is named by its declared label and unit.
     """
+    schema = schema_from_dict(column_schema)
     template = _environment().get_template("segment_report.html.j2")
+    features = [
+        schema.axis_label(f) + (f", {schema.transform(f)}" if schema.transform(f) != "none" else "")
+        for f in schema.features
+    ]
     return template.render(
         title=params["report_title"],
         quality=data_quality_report,
         selection=k_selection,
+        features=features,
         profiles=segment_profiles.to_dict(orient="records"),
-        segments=_segment_cards(segment_profiles),
+        segments=_segment_cards(segment_profiles, schema),
         figure=lambda name: _figure_html(name, figures.get(name)),
     )

@@ -1,4 +1,5 @@
-"""Plots of the segments. Each uses the segment names and the same colour per segment."""
+"""Plots of the segments. Each uses the segment names, the same colour per segment, and the labels
+and units of the declared columns (`column_schema`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_samples
 
-from customer_segmentation.plot_style import axis_label, sample_rows, segment_colours
-
-PROFILED = ["age", "annual_income_k", "spending_score"]
+from customer_segmentation.plot_style import (
+    grid_shape,
+    numeric_columns_to_show,
+    sample_rows,
+    segment_colours,
+)
+from customer_segmentation.schema import schema_from_dict
 
 
 def _segments(profiles: pd.DataFrame) -> list[tuple[int, str, str]]:
@@ -25,13 +31,33 @@ def _segments(profiles: pd.DataFrame) -> list[tuple[int, str, str]]:
     ]
 
 
+def _profiled_numeric(profiles: pd.DataFrame) -> list[str]:
+    """The numeric columns the profiles describe (those with a `z_<column>`), in profile order."""
+    return [c.removeprefix("z_") for c in profiles.columns if c.startswith("z_")]
+
+
+def _no_data(figure: Figure, text: str) -> Figure:
+    axes = figure.subplots()
+    axes.axis("off")
+    axes.text(0.5, 0.5, text, ha="center", va="center")
+    return figure
+
+
 def plot_segment_scatter(
-    segmented: pd.DataFrame, profiles: pd.DataFrame, params: dict[str, Any]
+    segmented: pd.DataFrame,
+    profiles: pd.DataFrame,
+    column_schema: dict[str, Any],
+    params: dict[str, Any],
 ) -> Figure:
-    """2-D scatter of the two `scatter_features`, coloured by segment, centroids marked."""
-    x, y = params["scatter_features"]
-    shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
+    """2-D scatter coloured by segment, centroids marked: `scatter_features`, or the first two numeric
+    features (then other numeric columns)."""
+    schema = schema_from_dict(column_schema)
+    columns = numeric_columns_to_show(schema, params.get("scatter_features"), 2)
     figure = Figure(figsize=(9, 6.5), layout="constrained")
+    if len(columns) < 2:
+        return _no_data(figure, "a 2-D scatter needs two numeric columns")
+    x, y = columns
+    shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
     axes = figure.subplots()
     for segment_id, name, colour in _segments(profiles):
         members = shown[shown["segment_id"] == segment_id]
@@ -55,37 +81,58 @@ def plot_segment_scatter(
             linewidths=1.2,
         )
     axes.set(
-        xlabel=axis_label(x),
-        ylabel=axis_label(y),
-        title=f"Segments by {axis_label(x)} and {axis_label(y)} (X: centroid){note}",
+        xlabel=schema.axis_label(x),
+        ylabel=schema.axis_label(y),
+        title=f"Segments by {schema.label(x)} and {schema.label(y)} (X: centroid){note}",
     )
     axes.legend(fontsize=8, loc="best")
     return figure
 
 
 def plot_segments_3d(
-    segmented: pd.DataFrame, profiles: pd.DataFrame, params: dict[str, Any]
+    segmented: pd.DataFrame,
+    model_features: pd.DataFrame,
+    profiles: pd.DataFrame,
+    column_schema: dict[str, Any],
+    params: dict[str, Any],
 ) -> go.Figure:
-    """Interactive 3-D scatter of age × income × spending score coloured by segment name."""
+    """Interactive 3-D scatter coloured by segment: on three numeric columns (the features first), or
+    on the first three principal components of the model features when there are more than three
+    features. The axis titles say which."""
+    schema = schema_from_dict(column_schema)
     shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
+    if model_features.shape[1] > 3:
+        features = model_features.reindex(shown[schema.id_column].astype(str))
+        pca = PCA(n_components=3, random_state=params["random_state"]).fit(
+            model_features.reindex(segmented[schema.id_column].astype(str))
+        )
+        coordinates = pd.DataFrame(pca.transform(features), index=shown.index)
+        titles = [
+            f"PC{i + 1} ({ratio:.0%} of variance)"
+            for i, ratio in enumerate(pca.explained_variance_ratio_)
+        ]
+        what = "the first three principal components of the features"
+    else:
+        columns = numeric_columns_to_show(schema, params.get("scatter_3d_features"), 3)
+        coordinates = shown[columns].set_axis(range(len(columns)), axis=1)
+        coordinates = coordinates.reindex(columns=range(3), fill_value=0.0)
+        titles = [schema.axis_label(c) for c in columns] + ["–"] * (3 - len(columns))
+        what = " × ".join(schema.label(c) for c in columns)
     figure = go.Figure()
     for segment_id, name, colour in _segments(profiles):
-        members = shown[shown["segment_id"] == segment_id]
+        members = shown["segment_id"] == segment_id
+        points = coordinates[members]
         figure.add_trace(
             go.Scatter3d(
-                x=members["age"], y=members["annual_income_k"], z=members["spending_score"],
-                mode="markers", name=f"{segment_id}. {name}",
+                x=points[0], y=points[1], z=points[2], mode="markers", name=f"{segment_id}. {name}",
                 marker={"size": 3, "color": colour, "opacity": 0.7},
-                customdata=members[["customer_id"]], hovertemplate="customer %{customdata[0]}<extra>" + name + "</extra>",
+                customdata=shown.loc[members, [schema.id_column]],
+                hovertemplate="customer %{customdata[0]}<extra>" + name + "</extra>",
             )
         )  # fmt: skip
     figure.update_layout(
-        title=f"Segments in age × income × spending score{note}",
-        scene={
-            "xaxis_title": axis_label("age"),
-            "yaxis_title": axis_label("annual_income_k"),
-            "zaxis_title": axis_label("spending_score"),
-        },
+        title=f"Segments in {what}{note}",
+        scene={"xaxis_title": titles[0], "yaxis_title": titles[1], "zaxis_title": titles[2]},
         legend={"title": "segment"},
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
     )
@@ -96,10 +143,11 @@ def plot_pca(
     model_features: pd.DataFrame,
     segmented: pd.DataFrame,
     profiles: pd.DataFrame,
+    column_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> Figure:
     """The scaled features projected on their first two principal components, coloured by segment."""
-    features = model_features.reindex(segmented["customer_id"].astype(str))
+    features = model_features.reindex(segmented[schema_from_dict(column_schema).id_column].astype(str))
     n_components = min(2, features.shape[1])
     pca = PCA(n_components=n_components, random_state=params["random_state"]).fit(features)
     projected = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
@@ -130,16 +178,26 @@ def plot_pca(
     return figure
 
 
-def plot_profile_heatmap(profiles: pd.DataFrame) -> Figure:
-    """Each segment's mean age, income and score as z-scores against the population, annotated."""
-    columns = [c for c in PROFILED if f"z_{c}" in profiles.columns]
+def plot_profile_heatmap(profiles: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
+    """Each segment's mean of every profiled numeric column as a z-score against the population."""
+    schema = schema_from_dict(column_schema)
+    columns = _profiled_numeric(profiles)
     z = profiles[[f"z_{c}" for c in columns]].to_numpy()
     means = profiles[[f"mean_{c}" for c in columns]].to_numpy()
-    figure = Figure(figsize=(10.5, 1.4 + 0.7 * len(profiles)), layout="constrained")
+    figure = Figure(
+        figsize=(4.5 + 1.6 * len(columns), 1.4 + 0.7 * len(profiles)), layout="constrained"
+    )
+    if not columns:
+        return _no_data(figure, "no numeric columns profiled")
     axes = figure.subplots()
     limit = max(1.5, float(np.abs(z).max()))
     image = axes.imshow(z, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    axes.set_xticks(np.arange(len(columns)), [axis_label(c) for c in columns])
+    axes.set_xticks(
+        np.arange(len(columns)),
+        [schema.axis_label(c) for c in columns],
+        rotation=20 if len(columns) > 4 else 0,
+        ha="right" if len(columns) > 4 else "center",
+    )
     axes.set_yticks(
         np.arange(len(profiles)),
         [
@@ -151,7 +209,7 @@ def plot_profile_heatmap(profiles: pd.DataFrame) -> Figure:
         axes.text(
             j,
             i,
-            f"{means[i, j]:.1f}\n(z {value:+.2f})",
+            f"{means[i, j]:,.1f}\n(z {value:+.2f})",
             ha="center",
             va="center",
             fontsize=8,
@@ -162,12 +220,19 @@ def plot_profile_heatmap(profiles: pd.DataFrame) -> Figure:
     return figure
 
 
-def plot_segment_boxplots(segmented: pd.DataFrame, profiles: pd.DataFrame) -> Figure:
-    """Box plots of age, income and spending score by segment."""
+def plot_segment_boxplots(
+    segmented: pd.DataFrame, profiles: pd.DataFrame, column_schema: dict[str, Any]
+) -> Figure:
+    """Box plots of every profiled numeric column by segment."""
+    schema = schema_from_dict(column_schema)
     segments = _segments(profiles)
-    figure = Figure(figsize=(14, 5), layout="constrained")
-    grid = figure.subplots(1, len(PROFILED))
-    for axes, column in zip(grid, PROFILED, strict=True):
+    columns = _profiled_numeric(profiles)
+    rows, width = grid_shape(len(columns), 4)
+    figure = Figure(figsize=(4.6 * width, 4.2 * rows + 0.8), layout="constrained")
+    if not columns:
+        return _no_data(figure, "no numeric columns profiled")
+    grid = np.atleast_1d(figure.subplots(rows, width)).ravel()
+    for axes, column in zip(grid, columns, strict=False):
         data = [
             segmented.loc[segmented["segment_id"] == sid, column].to_numpy()
             for sid, _, _ in segments
@@ -180,12 +245,57 @@ def plot_segment_boxplots(segmented: pd.DataFrame, profiles: pd.DataFrame) -> Fi
         )
         for patch, (_, _, colour) in zip(boxes["boxes"], segments, strict=True):
             patch.set(facecolor=colour, alpha=0.75)
-        axes.set(xlabel="segment", ylabel=axis_label(column), title=axis_label(column))
+        axes.set(xlabel="segment", ylabel=schema.axis_label(column), title=schema.label(column))
+    for axes in grid[len(columns) :]:
+        axes.axis("off")
     figure.legend(
         handles=[Patch(color=c, label=f"{i}. {n}") for i, n, c in segments],
         loc="outside lower center", ncols=min(3, len(segments)), fontsize=8,
     )  # fmt: skip
     figure.suptitle("Attributes by segment")
+    return figure
+
+
+def plot_silhouette(
+    model_features: pd.DataFrame,
+    segmented: pd.DataFrame,
+    profiles: pd.DataFrame,
+    column_schema: dict[str, Any],
+    params: dict[str, Any],
+) -> Figure:
+    """Per-customer silhouette of the final segments, one band per segment in its colour, sorted;
+    on a seeded sample of `silhouette_sample_size` customers above that size."""
+    schema = schema_from_dict(column_schema)
+    shown, note = sample_rows(
+        segmented[[schema.id_column, "segment_id"]],
+        params["silhouette_sample_size"],
+        params["random_state"],
+    )
+    features = model_features.reindex(shown[schema.id_column].astype(str)).to_numpy(dtype=float)
+    labels = shown["segment_id"].to_numpy()
+    values = silhouette_samples(features, labels) if len(set(labels)) > 1 else np.zeros(len(labels))
+    figure = Figure(figsize=(8, 6), layout="constrained")
+    axes = figure.subplots()
+    bottom, centres = 0, []
+    for segment_id, _, colour in _segments(profiles):
+        band = np.sort(values[labels == segment_id])
+        positions = np.arange(bottom, bottom + len(band))
+        axes.fill_betweenx(positions, 0, band, color=colour, alpha=0.85, linewidth=0)
+        centres.append(bottom + len(band) / 2)
+        bottom += len(band) + max(10, len(values) // 100)
+    axes.axvline(values.mean(), color="crimson", linestyle="--", label=f"mean {values.mean():.2f}")
+    axes.set_yticks(centres, [str(sid) for sid, _, _ in _segments(profiles)])
+    axes.set(
+        title=f"Silhouette of the {len(profiles)} segments{note}",
+        xlabel="silhouette coefficient",
+        ylabel="segment (customers sorted by silhouette)",
+    )
+    axes.legend(
+        handles=[Patch(color=c, label=f"{i}. {n}") for i, n, c in _segments(profiles)]
+        + axes.get_legend_handles_labels()[0],
+        loc="lower right",
+        fontsize=8,
+    )
     return figure
 
 
