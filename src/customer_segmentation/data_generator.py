@@ -1,7 +1,8 @@
 """Seeded generator of the embedded default data (`data/01_raw/`), in the Kaggle Mall Customers schema.
 
 `make data` (or `python -m customer_segmentation.data_generator`) rewrites
-`data/01_raw/customers.csv` and `data/01_raw/new_customers.csv` byte-identically.
+`data/01_raw/customers.csv` and `data/01_raw/new_customers.csv` byte-identically, and the cards example
+of `card_generator` (`cards.csv`, `new_cards.csv`).
 
 The customers come from five planted segments that differ in income, spending score and age. A small,
 documented set of dirty rows (`DIRTY_ROWS`) imitates what a real export carries. The planted segment of
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from customer_segmentation.card_generator import cards_csv_text, generate_cards, generate_new_cards
 
 RAW_COLUMNS = ["CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
 AGE_RANGE = (18, 70)
@@ -137,15 +140,17 @@ def to_csv_text(customers: pd.DataFrame) -> str:
 
 
 def write_default_data(raw_dir: Path) -> list[Path]:
-    """Write customers.csv and new_customers.csv into `raw_dir`; return their paths."""
+    """Write the Mall-style and the cards examples into `raw_dir`; return their paths."""
     raw_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (
-        ("customers.csv", generate_customers()),
-        ("new_customers.csv", generate_new_customers()),
+    for name, text in (
+        ("customers.csv", to_csv_text(generate_customers())),
+        ("new_customers.csv", to_csv_text(generate_new_customers())),
+        ("cards.csv", cards_csv_text(generate_cards())),
+        ("new_cards.csv", cards_csv_text(generate_new_cards())),
     ):
         path = raw_dir / name
-        path.write_text(to_csv_text(frame), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

@@ -1,15 +1,18 @@
 """Project catalog datasets: raw customer files, and plots that can be loaded back as PNG bytes.
 
-`RawCustomersDataset` is a pandas CSV dataset that reads every cell as text.
+`RawCustomersDataset` is a pandas CSV dataset that reads every cell as text, so that data_processing
+types and checks each value against the declared schema and can quarantine a bad cell with a reason.
 
-It differs from `pandas.CSVDataset` in two ways a user of raw exports cares about:
-an empty file (no header at all) loads as an empty table, so the pipeline can answer with a
-`DataValidationError` naming the file instead of a parser traceback; and a missing file says where the
-project looks for it and how to point it elsewhere.
+It differs from `pandas.CSVDataset` in what a user of raw exports cares about: an empty file (no header
+at all) loads as an empty table, so the pipeline can answer with a `DataValidationError` naming the file;
+and a missing file, a file that is not valid in the declared `encoding`, or a line with the wrong number
+of fields stops with an `InputFileError` that names the file, the line, what was found and the catalog
+option to set (`load_args: {encoding: ..., sep: ...}`).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,25 +22,84 @@ from kedro.io.core import get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 
+from customer_segmentation.errors import InputFileError, validation_message
+
+FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
 
 class RawCustomersDataset(CSVDataset):
-    """`pandas.CSVDataset` that loads an empty file as an empty table and reads cells as text."""
+    """`pandas.CSVDataset` that reads cells as text, loads an empty file as an empty table, and says
+    clearly why a file cannot be read."""
 
     DEFAULT_LOAD_ARGS: dict[str, Any] = {"dtype": str, "skipinitialspace": False}
 
     def load(self) -> pd.DataFrame:
         path = PurePosixPath(self._get_load_path())
         if self._protocol == "file" and not self._fs.exists(str(path)):
-            raise FileNotFoundError(
-                f"No customer file at '{path}'. Put the CSV there, or point the run at another file "
-                "(see README: 'Run on your own data')."
+            raise InputFileError(
+                validation_message(
+                    str(path),
+                    "no such file.",
+                    "a customer file at this path (the catalog entry's `filepath`, here from "
+                    "conf/<env>/globals.yml)",
+                    "nothing there: put the file there, or point the catalog at another file "
+                    "(README: 'Your own customer table')",
+                )
             )
         try:
             return super().load()
         except DatasetError as error:  # kedro wraps the parser's error of the inherited load
-            if isinstance(error.__cause__, pd.errors.EmptyDataError):
+            cause = error.__cause__
+            if isinstance(cause, pd.errors.EmptyDataError):
                 return pd.DataFrame()
+            if isinstance(cause, UnicodeDecodeError):
+                raise self._encoding_error(str(path), cause) from cause
+            if isinstance(cause, pd.errors.ParserError) and FIELD_COUNT.search(str(cause)):
+                raise self._field_count_error(str(path), cause) from cause
             raise
+
+    def _lines(self, path: str) -> list[bytes]:
+        with self._fs.open(path, mode="rb") as file:
+            return file.read().splitlines()
+
+    def _encoding_error(self, path: str, cause: UnicodeDecodeError) -> InputFileError:
+        encoding = self._load_args.get("encoding") or "utf-8"
+        for number, line in enumerate(self._lines(path), start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError as bad:
+                found = (
+                    f"line {number}, byte {bad.start + 1}: {line[bad.start : bad.end]!r} "
+                    f"in {line[:80]!r}"
+                )
+                break
+        else:
+            found = str(cause)
+        return InputFileError(
+            validation_message(
+                path,
+                f"the file is not valid {encoding} text.",
+                f"text in the encoding {encoding}; for another encoding set "
+                "`load_args: {encoding: cp1252}` (or latin-1, utf-16, ...) on the catalog entry",
+                found,
+            )
+        )
+
+    def _field_count_error(self, path: str, cause: Exception) -> InputFileError:
+        expected, number, saw = map(int, FIELD_COUNT.search(str(cause)).groups())
+        lines = self._lines(path)
+        encoding = self._load_args.get("encoding") or "utf-8"
+        text = lines[number - 1].decode(encoding, "replace") if number <= len(lines) else ""
+        separator = self._load_args.get("sep", ",")
+        return InputFileError(
+            validation_message(
+                path,
+                f"line {number} has {saw} fields, the header has {expected}.",
+                f"{expected} fields per line separated by {separator!r}; quote a value that holds the "
+                "separator, or set `load_args: {sep: ';'}` (or '\\t', '|') on the catalog entry",
+                f"line {number}: {text[:200]!r}",
+            )
+        )
 
 
 class FigureDataset(MatplotlibDataset):

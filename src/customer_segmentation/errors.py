@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+from kedro.io import DatasetError
 
 MAX_EXAMPLE_ROWS = 5
 
@@ -39,3 +40,11 @@ def validation_message(
     if examples:
         lines += [f"  example rows (up to {MAX_EXAMPLE_ROWS}):", examples]
     return "\n".join(lines)
+
+
+class InputFileError(DataValidationError, DatasetError):
+    """A raw input file cannot be read as declared (missing, wrong encoding, wrong number of fields).
+
+    It is a `DatasetError` too, so Kedro passes it on from a dataset's `load` unchanged: the user sees
+    this message, not a wrapped dataset traceback.
+    """

@@ -168,7 +168,9 @@ def _column(position: int, entry: Any) -> Column:
     missing = entry.get("missing") or DEFAULT_MISSING[role]
     if missing not in MISSING_POLICIES[role]:
         raise _fail(
-            f"{where}.missing", f"one of {', '.join(MISSING_POLICIES[role])} for a {role} column", missing
+            f"{where}.missing",
+            f"one of {', '.join(MISSING_POLICIES[role])} for a {role} column",
+            missing,
         )
     bounds = entry.get("range") or {}
     if bounds and role != "numeric":
@@ -232,7 +234,9 @@ def schema_from_params(params: Mapping[str, Any]) -> Schema:
     for feature, transform in transforms.items():
         if transform not in TRANSFORMS:
             raise _fail(f"transforms.{feature}", f"one of {', '.join(TRANSFORMS)}", transform)
-        numeric_features = [f for f in features if f in {c.name for c in columns if c.role == "numeric"}]
+        numeric_features = [
+            f for f in features if f in {c.name for c in columns if c.role == "numeric"}
+        ]
         if feature not in numeric_features:
             raise _fail(
                 f"transforms.{feature}",

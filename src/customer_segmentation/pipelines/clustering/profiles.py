@@ -56,7 +56,9 @@ def profiled_columns(schema: Schema, params: dict[str, Any]) -> tuple[list[str],
             "parameter clustering.profile_columns: expected null or declared numeric and categorical "
             f"columns ({', '.join(schema.numeric + schema.categorical)}), found {unknown!r}"
         )
-    return [c for c in wanted if c in schema.numeric], [c for c in wanted if c in schema.categorical]
+    return [c for c in wanted if c in schema.numeric], [
+        c for c in wanted if c in schema.categorical
+    ]
 
 
 def category_shares(assigned: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -92,7 +94,11 @@ def profile_segments(
             profiles[f"share_{column}_{category}"] = shares[category]
         population_shares[column] = {
             str(k): round(float(v), 4)
-            for k, v in assigned[column].astype(str).value_counts(normalize=True).sort_index().items()
+            for k, v in assigned[column]
+            .astype(str)
+            .value_counts(normalize=True)
+            .sort_index()
+            .items()
         }
         modes[column] = shares.idxmax(axis=1)
     levels = [

@@ -54,7 +54,9 @@ def make_feature_transformer(schema: Schema, scaler: str) -> ColumnTransformer:
     steps: list[tuple[str, Any, list[str]]] = []
     for feature in schema.numeric_features:
         scale = SCALERS[scaler]() if SCALERS[scaler] else "passthrough"
-        numeric = Pipeline([("transform", _transform_step(schema.transform(feature))), ("scale", scale)])
+        numeric = Pipeline(
+            [("transform", _transform_step(schema.transform(feature))), ("scale", scale)]
+        )
         steps.append((feature, numeric, [feature]))
     if schema.categorical_features:
         encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
-
 from customer_segmentation.schema import RESERVED_COLUMNS, UNKNOWN_CATEGORY, schema_from_params
 
 from .validation import coerce_numeric, normalise_categorical, schema_failures
@@ -116,6 +115,16 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
     return customers
 
 
+def id_text(ids: pd.Series) -> pd.Series:
+    """Customer ids as trimmed text. Whole-number ids from typed sources (Excel, SQL, Parquet) read
+    as floats when a cell is blank; they become '17', not '17.0'."""
+    if pd.api.types.is_float_dtype(ids):
+        whole = ids.notna() & np.isfinite(ids) & (ids == ids.round()) & (ids.abs() < 2**53)
+        if whole[ids.notna()].all():
+            return ids.astype("Int64").astype("string")
+    return ids.astype("string").str.strip()
+
+
 def validate_customers(
     customers: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -129,7 +138,7 @@ def validate_customers(
     typed = customers.copy()
     reasons: dict[object, list[str]] = {}
     id_column = schema.id_column
-    ids = typed[id_column].astype("string").str.strip()
+    ids = id_text(typed[id_column])
     typed[id_column] = ids.astype(object)
     for row in typed.index[ids.isna() | (ids == "")]:
         reasons.setdefault(row, []).append(f"{id_column} missing")

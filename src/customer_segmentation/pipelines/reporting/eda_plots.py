@@ -31,7 +31,9 @@ def plot_distributions(
     for axes, column in zip(grid, schema.numeric, strict=False):
         values = customers[column]
         axes.hist(values, bins=30, color="steelblue", edgecolor="white")
-        axes.axvline(values.mean(), color="crimson", linestyle="--", label=f"mean {values.mean():.1f}")
+        axes.axvline(
+            values.mean(), color="crimson", linestyle="--", label=f"mean {values.mean():.1f}"
+        )
         axes.set(
             xlabel=schema.axis_label(column),
             ylabel="customers",
@@ -69,7 +71,11 @@ def plot_category_counts(customers: pd.DataFrame, column_schema: dict[str, Any])
         counts = customers[column].astype(str).value_counts().sort_index()
         bars = axes.bar(counts.index, counts.to_numpy(), color="slategray")
         axes.bar_label(bars, labels=[f"{n:,} ({n / counts.sum():.0%})" for n in counts])
-        axes.set(xlabel=schema.axis_label(column), ylabel="customers", title=f"Customers by {schema.label(column)}")
+        axes.set(
+            xlabel=schema.axis_label(column),
+            ylabel="customers",
+            title=f"Customers by {schema.label(column)}",
+        )
         axes.tick_params(axis="x", labelrotation=30 if len(counts) > 4 else 0)
     for axes in grid[len(columns) :]:
         axes.axis("off")

@@ -147,7 +147,9 @@ def plot_pca(
     params: dict[str, Any],
 ) -> Figure:
     """The scaled features projected on their first two principal components, coloured by segment."""
-    features = model_features.reindex(segmented[schema_from_dict(column_schema).id_column].astype(str))
+    features = model_features.reindex(
+        segmented[schema_from_dict(column_schema).id_column].astype(str)
+    )
     n_components = min(2, features.shape[1])
     pca = PCA(n_components=n_components, random_state=params["random_state"]).fit(features)
     projected = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
