@@ -17,6 +17,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
+from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,12 @@ def load_parameters(env: str | None = None) -> dict[str, Any]:
 def parameters() -> dict[str, Any]:
     """A fresh deep copy of the base parameters (tests may change it)."""
     return copy.deepcopy(load_parameters())
+
+
+@pytest.fixture
+def column_schema(parameters) -> dict[str, Any]:
+    """The checked default (Mall-style) column schema, as the `column_schema` dataset holds it."""
+    return schema_from_params(parameters["data_processing"]).to_dict()
 
 
 class KeptMemoryDataset(MemoryDataset):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from kedro.io import DatasetError, Version
+from kedro.io import DataCatalog, DatasetError, Version
 from matplotlib.figure import Figure
 
 from customer_segmentation.datasets import FigureDataset, RawCustomersDataset
+from customer_segmentation.errors import InputFileError
 
 
 def test_raw_customers_are_read_as_text(tmp_path):
@@ -23,11 +24,40 @@ def test_empty_file_loads_as_an_empty_table(tmp_path):
     assert RawCustomersDataset(filepath=str(path)).load().columns.empty
 
 
+def raw_entry(path, **load_args) -> DataCatalog:
+    """A catalog with one raw customer entry, as conf/base/catalog_01_raw.yml declares it."""
+    entry = {"type": "customer_segmentation.datasets.RawCustomersDataset", "filepath": str(path)}
+    return DataCatalog.from_config({"customers_raw": {**entry, "load_args": load_args}})
+
+
 def test_missing_file_says_where_it_was_looked_for(tmp_path):
-    with pytest.raises(
-        DatasetError, match=r"No customer file at '.*nowhere\.csv'.*Run on your own data"
-    ):
-        RawCustomersDataset(filepath=str(tmp_path / "nowhere.csv")).load()
+    with pytest.raises(InputFileError, match=r"(?s)nowhere\.csv: no such file.*Your own customer"):
+        raw_entry(tmp_path / "nowhere.csv")["customers_raw"].load()
+
+
+def test_wrong_encoding_names_the_line_and_the_option(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("CustomerID,City\n1,Paris\n2,Zürich\n".encode("latin-1"))
+    with pytest.raises(InputFileError) as error:
+        raw_entry(path)["customers_raw"].load()
+    message = str(error.value)
+    assert message.startswith(f"{path}: the file is not valid utf-8 text.")
+    assert "line 3, byte 4: b'\\xfc'" in message and "load_args: {encoding: cp1252}" in message
+    assert isinstance(error.value, DatasetError)  # kedro passes it on unwrapped
+    frame = raw_entry(path, encoding="latin-1")["customers_raw"].load()
+    assert frame["City"].tolist() == ["Paris", "Zürich"]
+
+
+def test_wrong_number_of_fields_names_the_line_and_the_separator(tmp_path):
+    path = tmp_path / "fields.csv"
+    path.write_text("CustomerID,Age\n1,30\n2,4,5\n")
+    with pytest.raises(InputFileError, match=r"line 3 has 3 fields, the header has 2") as error:
+        raw_entry(path)["customers_raw"].load()
+    assert "line 3: '2,4,5'" in str(error.value) and "sep" in str(error.value)
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("CustomerID;Income\n1;45,5\n")
+    frame = raw_entry(semicolons, sep=";")["customers_raw"].load()
+    assert frame["Income"].tolist() == ["45,5"]
 
 
 def test_figure_dataset_saves_png_versions_and_loads_their_bytes(tmp_path):

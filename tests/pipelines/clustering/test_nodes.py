@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
+from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import OrderedKMeans
 from customer_segmentation.pipelines.clustering.nodes import (
     assign_segments,
@@ -68,46 +69,50 @@ def customers() -> pd.DataFrame:
                 "annual_income_k": rng.normal(income, 4, n).round(),
                 "spending_score": rng.normal(score, 4, n).round(),
                 "age": rng.normal(age, 3, n).round(),
-                "is_female": rng.integers(0, 2, n),
+                "gender": np.where(rng.integers(0, 2, n) == 1, "Female", "Male"),
             }
         )
         for income, score, age, n in groups
     ]
     frame = pd.concat(frames, ignore_index=True)
     frame.insert(0, "customer_id", [str(i) for i in range(len(frame))])
-    frame.insert(1, "gender", np.where(frame["is_female"] == 1, "Female", "Male"))
     return frame
 
 
 @pytest.fixture
-def fitted(customers, parameters):
+def fitted(customers, parameters, column_schema):
     dp, cl = parameters["data_processing"], parameters["clustering"]
     transformer = fit_feature_transformer(customers, dp)
     model = fit_segment_model(customers, transformer, {"k": 4}, cl)
-    return model, assign_segments(customers, model), cl
+    return model, assign_segments(customers, model), cl, column_schema
+
+
+def action_for(cl: dict, **levels: str) -> str:
+    return next(rule["action"] for rule in cl["actions"] if rule["when"] == levels)
 
 
 def test_model_predicts_raw_schema_customers(customers, fitted):
-    model, assigned, _ = fitted
+    model, assigned, *_ = fitted
     np.testing.assert_array_equal(model.predict(customers), assigned["segment_id"])
     assert assigned["segment_id"].value_counts().sort_index().tolist() == [90, 60, 40, 30]
     assert (assigned["distance_to_centroid"] >= 0).all()
 
 
 def test_centroids_are_in_original_units(fitted):
-    model, assigned, _ = fitted
+    model, assigned, *_ = fitted
     centroids = compute_centroids(assigned, model)
-    scaler = model.named_steps["features"].named_transformers_["scale"]
-    unscaled = scaler.inverse_transform(model.named_steps["segments"].cluster_centers_)
-    np.testing.assert_allclose(
-        centroids[["annual_income_k", "spending_score"]], unscaled, rtol=1e-9
-    )
+    transformers = model.named_steps["features"].named_transformers_
+    centers = model.named_steps["segments"].cluster_centers_
+    for position, column in enumerate(["annual_income_k", "spending_score"]):
+        scaler = transformers[column]["scale"]
+        unscaled = scaler.inverse_transform(centers[:, [position]]).ravel()
+        np.testing.assert_allclose(centroids[column], unscaled, rtol=1e-9)
     assert centroids["size"].sum() == len(assigned)
 
 
 def test_profiles_names_and_actions(fitted):
-    _, assigned, cl = fitted
-    profiles, document = profile_segments(assigned, cl)
+    _, assigned, cl, schema = fitted
+    profiles, document = profile_segments(assigned, schema, cl)
     assert profiles["size"].sum() == len(assigned)
     assert profiles["share"].sum() == pytest.approx(1.0)
     names = dict(zip(profiles["segment_id"], profiles["segment_name"], strict=True))
@@ -118,27 +123,88 @@ def test_profiles_names_and_actions(fitted):
         4: "High income · Low spending · Middle-aged",
     }
     actions = dict(zip(profiles["segment_id"], profiles["suggested_action"], strict=True))
-    assert actions[4] == cl["actions"]["high income, low spending"]
+    assert actions[4] == action_for(cl, annual_income_k="high", spending_score="low")
+    assert actions[2] == action_for(cl, annual_income_k="low", spending_score="high")
     for column in ("age", "annual_income_k", "spending_score"):
         assert {f"mean_{column}", f"median_{column}", f"diff_{column}", f"z_{column}"} <= set(
             profiles.columns
         )
     assert profiles["diff_annual_income_k"].iloc[3] > 30
     assert document["population"]["customers"] == len(assigned)
+    shares = profiles[["share_gender_Female", "share_gender_Male"]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+    female = (assigned["gender"] == "Female").groupby(assigned["segment_id"]).mean()
+    np.testing.assert_allclose(profiles["share_gender_Female"], female.to_numpy())
+    assert document["population"]["category_shares"]["gender"]["Female"] == pytest.approx(
+        (assigned["gender"] == "Female").mean(), abs=1e-4
+    )
     assert [s["segment_id"] for s in document["segments"]] == [1, 2, 3, 4]
 
 
 def test_name_overrides_apply_per_id(fitted):
-    _, assigned, cl = fitted
+    _, assigned, cl, schema = fitted
     cl["segment_names"] = {4: "Affluent savers", "2": "Young big spenders"}
-    profiles, _ = profile_segments(assigned, cl)
+    profiles, _ = profile_segments(assigned, schema, cl)
     assert profiles["segment_name"].tolist()[1] == "Young big spenders"
     assert profiles["segment_name"].tolist()[3] == "Affluent savers"
 
 
 def test_identical_generated_names_are_made_unique(fitted):
-    _, assigned, cl = fitted
+    _, assigned, cl, schema = fitted
     cl["level_thresholds"] = {"low": -100, "high": 100}  # everything is "mid"
-    profiles, _ = profile_segments(assigned, cl)
+    profiles, _ = profile_segments(assigned, schema, cl)
     assert profiles["segment_name"].is_unique
     assert profiles["segment_name"].iloc[0] == "Mid income · Moderate spending · Middle-aged (1)"
+
+
+def test_names_follow_the_most_departing_columns_when_none_are_fixed(fitted):
+    _, assigned, cl, schema = fitted
+    cl["naming"] = {"columns": [], "max_columns": 2}
+    cl["level_words"] = {"spending_score": {"low": "Savers", "mid": "Moderate", "high": "Spenders"}}
+    profiles, _ = profile_segments(assigned, schema, cl)
+    # by |z|, mid levels left out; words from level_words, else "Low <label>" from the schema
+    assert profiles["segment_name"].tolist() == [
+        "High age",  # only age departs (z +1.04); income and score are mid
+        "Low age · Low annual income",  # z -1.36, -1.23 (score +0.81 is third)
+        "High annual income · Spenders",  # z +1.31, +1.00
+        "Savers · High annual income",  # z -2.05, +1.33
+    ]
+
+
+def test_action_rules_first_match_wins_and_categorical_conditions(fitted):
+    _, assigned, cl, schema = fitted
+    cl["actions"] = [
+        {"when": {"spending_score": ["high", "mid"], "age": "low"}, "action": "young spenders"},
+        {"when": {"annual_income_k": "high"}, "action": "affluent"},
+        {"when": {"annual_income_k": "high", "spending_score": "low"}, "action": "never reached"},
+    ]
+    cl["default_action"] = "the rest"
+    profiles, _ = profile_segments(assigned, schema, cl)
+    assert profiles["suggested_action"].tolist() == [
+        "the rest",
+        "young spenders",
+        "affluent",
+        "affluent",
+    ]
+    mode = assigned[assigned["segment_id"] == 1]["gender"].mode().iloc[0]
+    cl["actions"] = [{"when": {"gender": mode, "age": "high"}, "action": "by gender"}]
+    profiles, _ = profile_segments(assigned, schema, cl)
+    assert profiles["suggested_action"].iloc[0] == "by gender"
+
+
+def test_action_rule_on_a_column_that_is_not_profiled_names_the_parameter(fitted):
+    _, assigned, cl, schema = fitted
+    cl["actions"] = [{"when": {"balance": "high"}, "action": "x"}]
+    with pytest.raises(DataValidationError, match=r"clustering.actions\[0\].when.*balance"):
+        profile_segments(assigned, schema, cl)
+
+
+def test_override_that_repeats_a_generated_name_keeps_names_unique(fitted):
+    _, assigned, cl, schema = fitted
+    generated = profile_segments(assigned, schema, cl)[0]["segment_name"].tolist()
+    cl["segment_names"] = {1: generated[1]}
+    names = profile_segments(assigned, schema, cl)[0]["segment_name"].tolist()
+    assert names[0] == generated[1] and names[1] == f"{generated[1]} (2)"
+    cl["segment_names"] = {1: "Same", 2: "Same"}
+    with pytest.raises(DataValidationError, match="segment_names"):
+        profile_segments(assigned, schema, cl)

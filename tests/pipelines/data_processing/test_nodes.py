@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -37,6 +38,12 @@ def dp(parameters):
 
 def standardised(rows, dp):
     return standardise_columns(raw_frame(rows), dp)
+
+
+def declare(dp: dict, name: str, **changes) -> None:
+    """Change the declaration of column `name` in the data_processing parameters."""
+    column = next(c for c in dp["columns"] if c["name"] == name)
+    column.update(changes)
 
 
 # --- standardise_columns: table-level errors ---------------------------------------------------
@@ -135,22 +142,21 @@ def test_missing_value_policies(dp):
 
 
 def test_missing_value_policy_can_quarantine_age(dp):
-    dp["missing_values"]["age"] = "quarantine"
+    declare(dp, "age", missing="quarantine")
     valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, "Male", None, 60, 40]], dp), dp)
     kept, record, counts = impute_missing_values(valid, dp)
     assert len(kept) == 4 and record["reason"].tolist() == ["age missing"] and counts == {}
 
 
 def test_unknown_missing_value_policy_names_the_parameter(dp):
-    dp["missing_values"]["age"] = "guess"
-    valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, "Male", None, 60, 40]], dp), dp)
-    with pytest.raises(DataValidationError, match=r"missing_values\.age.*'guess'"):
-        impute_missing_values(valid, dp)
+    declare(dp, "age", missing="guess")
+    with pytest.raises(DataValidationError, match=r"columns\[2\] \(age\)\.missing.*'guess'"):
+        standardised([*CLEAN_ROWS, [5, "Male", None, 60, 40]], dp)
 
 
 def test_duplicate_ids_keep_the_first(dp):
     valid, _ = validate_customers(standardised([*CLEAN_ROWS, [2, "Male", 50, 50, 50]], dp), dp)
-    kept, record = remove_duplicate_customers(valid)
+    kept, record = remove_duplicate_customers(valid, dp)
     assert kept["customer_id"].tolist() == ["1", "2", "3", "4"]
     assert kept.loc[1, "gender"] == "Female"
     assert record.index.tolist() == [4]
@@ -185,17 +191,21 @@ def test_quarantine_keeps_rows_as_delivered_with_reason_and_line(dp):
     std = standardised([*CLEAN_ROWS, [5, "Male", "forty", 60, 40], [3, "Male", 40, 60, 40]], dp)
     valid, r1 = validate_customers(std, dp)
     imputed, r2, _ = impute_missing_values(valid, dp)
-    unique, r3 = remove_duplicate_customers(imputed)
+    unique, r3 = remove_duplicate_customers(imputed, dp)
     quarantined = collect_quarantine(std, r1, r2, r3)
     assert quarantined["age"].tolist() == ["forty", "40"]
     assert quarantined["source_line"].tolist() == [6, 7]
     assert quarantined["step"].tolist() == ["validation", "duplicates"]
 
 
-def test_primary_table_encodes_gender_and_keeps_readable_column(dp):
-    valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
+def test_primary_table_is_typed_and_carries_undeclared_columns(dp):
+    raw = raw_frame(CLEAN_ROWS).assign(**{"Favourite store": ["A", "B", None, "D"]})
+    valid, record = validate_customers(standardise_columns(raw, dp), dp)
     primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
-    assert primary["is_female"].tolist() == [0, 1, 1, 0]
+    assert list(primary.columns) == [
+        "customer_id", "gender", "age", "annual_income_k", "spending_score", "Favourite store",
+    ]  # fmt: skip
+    assert primary["Favourite store"].fillna("blank").tolist() == ["A", "B", "blank", "D"]
     assert primary["gender"].tolist() == ["Male", "Female", "Female", "Male"]
     assert primary["age"].dtype == "int64"
 
@@ -250,4 +260,76 @@ def test_unknown_feature_or_scaler_names_the_parameter(dp):
         fit_feature_transformer(primary, dp)
     dp["features"], dp["scaler"] = ["annual_income_k"], "log"
     with pytest.raises(DataValidationError, match=r"data_processing\.scaler.*'log'"):
+        fit_feature_transformer(primary, dp)
+
+
+# --- the declared schema at work ----------------------------------------------------------------
+
+
+def test_categorical_keep_policy_makes_an_unknown_category(dp):
+    declare(dp, "gender", missing="keep")
+    valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, None, 30, 60, 40]], dp), dp)
+    kept, record, counts = impute_missing_values(valid, dp)
+    assert record.empty and counts == {"gender": 1}
+    assert kept["gender"].tolist() == ["Male", "Female", "Female", "Male", "Unknown"]
+
+
+def test_categorical_without_declared_values_accepts_any_value(dp):
+    declare(dp, "gender", values={})
+    valid, record = validate_customers(standardised([*CLEAN_ROWS, [5, " nb ", 30, 60, 40]], dp), dp)
+    assert record.empty and valid["gender"].tolist()[-1] == "nb"
+
+
+def test_infinite_numbers_are_quarantined(dp):
+    _, record = validate_customers(standardised([*CLEAN_ROWS, [5, "Male", 30, "inf", 40]], dp), dp)
+    assert record["reason"].tolist() == ["annual_income_k is not a number"]
+
+
+def test_two_headers_for_one_column_is_a_clear_error(dp):
+    header = ["CustomerID", "Genre", "Gender", "Age", "Annual Income (k$)"]
+    raw = raw_frame([[1, "Male", "Male", 19, 15]], header)
+    with pytest.raises(DataValidationError, match="more than one column the name 'gender'"):
+        standardise_columns(raw, dp)
+
+
+def test_whole_number_ids_from_typed_sources_stay_whole(dp):
+    raw = raw_frame(CLEAN_ROWS)
+    raw["CustomerID"] = [1.0, 2.0, None, 4.0]
+    valid, record = validate_customers(standardise_columns(raw, dp), dp)
+    assert valid["customer_id"].tolist() == ["1", "2", "4"]
+    assert record["reason"].tolist() == ["customer_id missing"]
+
+
+def test_categorical_features_are_one_hot_encoded(dp):
+    dp["features"] = ["annual_income_k", "gender"]
+    valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
+    primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
+    transformer = fit_feature_transformer(primary, dp)
+    features = build_model_features(primary, transformer)
+    assert list(features.columns) == ["annual_income_k", "gender_Female", "gender_Male"]
+    assert features["gender_Female"].tolist() == [0.0, 1.0, 1.0, 0.0]
+    unseen = primary.assign(gender=["Other"] * 4)
+    assert (transformer.transform(unseen)[["gender_Female", "gender_Male"]] == 0).all().all()
+
+
+@pytest.mark.parametrize("transform", ["log1p", "yeo-johnson"])
+def test_per_feature_transforms_apply_before_scaling(dp, transform):
+    dp["transforms"] = {"annual_income_k": transform}
+    dp["scaler"] = "none"
+    valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
+    primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
+    features = build_model_features(primary, fit_feature_transformer(primary, dp))
+    if transform == "log1p":
+        assert features["annual_income_k"].tolist() == pytest.approx(np.log1p([15, 15, 70, 120]))
+    else:
+        assert features["annual_income_k"].tolist() != [15, 15, 70, 120]
+    assert features["spending_score"].tolist() == [39, 81, 50, 20]  # no transform declared
+
+
+def test_log1p_of_values_below_minus_one_names_the_column(dp):
+    dp["transforms"] = {"annual_income_k": "log1p"}
+    primary = pd.DataFrame(
+        {"customer_id": ["1", "2"], "annual_income_k": [-5.0, 3.0], "spending_score": [1, 2]}
+    )
+    with pytest.raises(DataValidationError, match="'annual_income_k' has values ≤ -1"):
         fit_feature_transformer(primary, dp)

@@ -34,7 +34,6 @@ def segmented_table(n: int) -> pd.DataFrame:
             "segment_id": segment,
         }
     )
-    frame["is_female"] = (frame["gender"] == "Female").astype(int)
     frame["segment_name"] = frame["segment_id"].map(SEGMENT_NAMES)
     return frame
 
@@ -48,7 +47,8 @@ def profiles_of(segmented: pd.DataFrame) -> pd.DataFrame:
             "suggested_action": f"action {segment_id}",
             "size": len(members),
             "share": len(members) / len(segmented),
-            "share_female": members["is_female"].mean(),
+            "share_gender_Female": (members["gender"] == "Female").mean(),
+            "share_gender_Male": (members["gender"] == "Male").mean(),
         }
         for column in ("age", "annual_income_k", "spending_score"):
             mean, population = members[column].mean(), segmented[column].mean()
@@ -87,60 +87,105 @@ def test_sampling_engages_above_max_points_and_says_so():
     assert sampled.index.equals(sample_rows(frame, 30, 0)[0].index)
 
 
-def test_eda_plots_have_labelled_axes(rp):
+def test_eda_plots_have_labelled_axes(rp, column_schema):
     customers = segmented_table(300).drop(columns=["segment_id", "segment_name"])
-    distributions = eda_plots.plot_distributions(customers, rp)
-    assert [a.get_xlabel() for a in distributions.axes] == [
+    distributions = eda_plots.plot_distributions(customers, column_schema, rp)
+    assert [a.get_xlabel() for a in distributions.axes[:4]] == [
         "age (years)",
         "annual income (k$)",
         "spending score (1–100)",
-        "age group (years)",
+        "age (years), grouped",
     ]
     assert sum(p.get_height() for p in distributions.axes[3].patches) == 300
-    assert eda_plots.plot_gender_counts(customers).axes[0].get_ylabel() == "customers"
-    assert len(eda_plots.plot_pair_plot(customers, rp).axes) == 9
-    heatmap = eda_plots.plot_correlation_heatmap(customers)
+    categories = eda_plots.plot_category_counts(customers, column_schema)
+    assert categories.axes[0].get_xlabel() == "gender"
+    assert sum(p.get_height() for p in categories.axes[0].patches) == 300
+    assert len(eda_plots.plot_pair_plot(customers, column_schema, rp).axes) == 9
+    heatmap = eda_plots.plot_correlation_heatmap(customers, column_schema)
     assert "Correlation" in heatmap.axes[0].get_title()
 
 
-def test_segment_plots_name_segments_with_one_colour_each(rp):
+def test_segment_plots_name_segments_with_one_colour_each(rp, column_schema):
     segmented = segmented_table(600)
     profiles = profiles_of(segmented)
-    scatter = segment_plots.plot_segment_scatter(segmented, profiles, rp)
+    scatter = segment_plots.plot_segment_scatter(segmented, profiles, column_schema, rp)
     assert legend_labels(scatter) == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
     colours = segment_colours([1, 2, 3])
     collections = scatter.axes[0].collections[::2]
     assert [c.get_facecolor()[0][:3].round(3).tolist() for c in collections] == [
         [round(int(colours[i][k : k + 2], 16) / 255, 3) for k in (1, 3, 5)] for i in (1, 2, 3)
     ]
+    # default axes: the first two features
     assert scatter.axes[0].get_xlabel() == "annual income (k$)"
-    boxplots = segment_plots.plot_segment_boxplots(segmented, profiles)
+    assert scatter.axes[0].get_ylabel() == "spending score (1–100)"
+    boxplots = segment_plots.plot_segment_boxplots(segmented, profiles, column_schema)
     assert legend_labels(boxplots) == legend_labels(scatter)
     sizes = segment_plots.plot_segment_sizes(profiles)
     assert [t.get_text() for t in sizes.axes[0].get_yticklabels()] == legend_labels(scatter)
-    heatmap = segment_plots.plot_profile_heatmap(profiles)
+    heatmap = segment_plots.plot_profile_heatmap(profiles, column_schema)
     assert heatmap.axes[0].get_images()[0].get_array().shape == (3, 3)
 
 
-def test_pca_axis_titles_give_explained_variance(rp):
+def test_silhouette_bands_keep_each_segments_colour(rp, column_schema):
+    segmented = segmented_table(600)
+    features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]
+    features = (features - features.mean()) / features.std()
+    figure = segment_plots.plot_silhouette(
+        features, segmented, profiles_of(segmented), column_schema, rp
+    )
+    axes = figure.axes[0]
+    colours = segment_colours([1, 2, 3])
+    bands = axes.collections
+    assert len(bands) == 3
+    for band, segment_id in zip(bands, (1, 2, 3), strict=True):
+        expected = [int(colours[segment_id][k : k + 2], 16) / 255 for k in (1, 3, 5)]
+        assert band.get_facecolor()[0][:3] == pytest.approx(expected, abs=0.01)
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["1", "2", "3"]
+    assert legend_labels(figure)[:3] == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
+
+
+def test_pca_axis_titles_give_explained_variance(rp, column_schema):
     segmented = segmented_table(400)
     features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]
     features = (features - features.mean()) / features.std()
-    figure = segment_plots.plot_pca(features, segmented, profiles_of(segmented), rp)
+    figure = segment_plots.plot_pca(features, segmented, profiles_of(segmented), column_schema, rp)
     assert re.fullmatch(r"PC1 \(\d+\.\d% of variance\)", figure.axes[0].get_xlabel())
 
 
-def test_3d_scatter_is_interactive_and_samples_large_tables(rp):
+def test_3d_scatter_is_interactive_and_samples_large_tables(rp, column_schema):
     segmented = segmented_table(3_000)
+    features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]
     rp["max_points"] = 1_000
-    figure = segment_plots.plot_segments_3d(segmented, profiles_of(segmented), rp)
+    figure = segment_plots.plot_segments_3d(
+        segmented, features, profiles_of(segmented), column_schema, rp
+    )
     assert isinstance(figure, go.Figure)
     assert [trace.name for trace in figure.data] == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
     assert sum(len(trace.x) for trace in figure.data) == 1_000
     assert "random sample of 1,000 of 3,000 customers" in figure.layout.title.text
+    # two features: the third axis is the next declared numeric column
+    scene = figure.layout.scene
+    assert (scene.xaxis.title.text, scene.yaxis.title.text, scene.zaxis.title.text) == (
+        "annual income (k$)",
+        "spending score (1–100)",
+        "age (years)",
+    )
 
 
-def test_report_has_quality_choice_and_one_card_per_segment(rp):
+def test_3d_view_uses_principal_components_above_three_features(rp, column_schema):
+    segmented = segmented_table(500)
+    rng = np.random.default_rng(1)
+    features = pd.DataFrame(
+        rng.normal(size=(500, 4)), index=segmented["customer_id"], columns=list("abcd")
+    )
+    figure = segment_plots.plot_segments_3d(
+        segmented, features, profiles_of(segmented), column_schema, rp
+    )
+    assert figure.layout.scene.xaxis.title.text.startswith("PC1 (")
+    assert "principal components" in figure.layout.title.text
+
+
+def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     segmented = segmented_table(300)
     profiles = profiles_of(segmented)
     quality = {
@@ -161,7 +206,13 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp):
     }
     rp["report_title"] = "Spring campaign segments"
     html = build_segment_report(
-        quality, selection, profiles, rp, elbow_plot=b"\x89PNG fake", pca_plot=b"\x89PNG other"
+        quality,
+        selection,
+        profiles,
+        column_schema,
+        rp,
+        elbow_plot=b"\x89PNG fake",
+        pca_plot=b"\x89PNG other",
     )
     assert "<title>Spring campaign segments</title>" in html
     assert html.count('class="segment-card"') == 3
@@ -170,3 +221,6 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp):
     assert "&lt;b&gt;" in html  # text is escaped
     assert html.count("data:image/png;base64,") == 2
     assert "http://" not in html and "https://" not in html  # nothing to fetch
+    assert "Segmented on annual income (k$), spending score (1–100)" in html
+    assert html.count("<strong>gender:</strong>") == 3  # category shares on every card
+    assert "annual income (k$)</td>" in html

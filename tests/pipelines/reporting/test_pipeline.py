@@ -35,9 +35,9 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
         "model_features",
         "data_quality_report",
         "k_selection",
+        "column_schema",
         "elbow_plot",
         "k_scores_plot",
-        "silhouette_plot",
     ):
         if name.endswith("_plot"):
             catalog[name].save(trained[name])
