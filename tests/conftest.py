@@ -86,7 +86,7 @@ def copy_project(target: Path) -> Path:
     (target / "conf" / "local").mkdir()
     for layer in (PROJECT_ROOT / "data").iterdir():
         (target / "data" / layer.name).mkdir(parents=True)
-    for csv in ("customers.csv", "new_customers.csv"):
+    for csv in ("customers.csv", "new_customers.csv", "cards.csv", "new_cards.csv"):
         shutil.copy2(PROJECT_ROOT / "data" / "01_raw" / csv, target / "data" / "01_raw" / csv)
     return target
 

@@ -68,7 +68,8 @@ def test_params_override_on_the_command_line(project_copy):
         latest(project_copy / "data" / "06_models" / "feature_transformer.pkl"), "rb"
     ) as file:
         transformer = pickle.load(file)
-    assert type(transformer.named_transformers_["scale"]).__name__ == "MinMaxScaler"
+    scaler = transformer.named_transformers_["annual_income_k"]["scale"]
+    assert type(scaler).__name__ == "MinMaxScaler"
 
 
 VERSIONED_OUTPUTS = [

@@ -192,10 +192,17 @@ def test_action_rules_first_match_wins_and_categorical_conditions(fitted):
     assert profiles["suggested_action"].iloc[0] == "by gender"
 
 
-def test_action_rule_on_a_column_that_is_not_profiled_names_the_parameter(fitted):
+def test_action_rules_about_absent_columns_are_left_out_with_a_warning(fitted, caplog):
     _, assigned, cl, schema = fitted
-    cl["actions"] = [{"when": {"balance": "high"}, "action": "x"}]
-    with pytest.raises(DataValidationError, match=r"clustering.actions\[0\].when.*balance"):
+    cl["actions"] = [
+        {"when": {"balance": "high"}, "action": "card rule"},
+        {"when": {"age": ["low", "mid", "high"]}, "action": "everyone"},
+    ]
+    profiles, _ = profile_segments(assigned, schema, cl)
+    assert set(profiles["suggested_action"]) == {"everyone"}
+    assert "clustering.actions[0] is left out: it names balance" in caplog.text
+    cl["actions"] = [{"when": {"age": "high"}}]
+    with pytest.raises(DataValidationError, match=r"clustering\.actions\[0\]: expected"):
         profile_segments(assigned, schema, cl)
 
 

@@ -241,7 +241,7 @@ def test_feature_transformer_scales_the_chosen_features(dp, scaler):
     valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
     primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
     transformer = fit_feature_transformer(primary, dp)
-    features = build_model_features(primary, transformer)
+    features = build_model_features(primary, transformer, "customer_id")
     assert list(features.columns) == ["annual_income_k", "spending_score"]
     assert features.index.tolist() == ["1", "2", "3", "4"]
     if scaler == "standard":
@@ -305,7 +305,7 @@ def test_categorical_features_are_one_hot_encoded(dp):
     valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
     primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
     transformer = fit_feature_transformer(primary, dp)
-    features = build_model_features(primary, transformer)
+    features = build_model_features(primary, transformer, "customer_id")
     assert list(features.columns) == ["annual_income_k", "gender_Female", "gender_Male"]
     assert features["gender_Female"].tolist() == [0.0, 1.0, 1.0, 0.0]
     unseen = primary.assign(gender=["Other"] * 4)
@@ -318,7 +318,7 @@ def test_per_feature_transforms_apply_before_scaling(dp, transform):
     dp["scaler"] = "none"
     valid, record = validate_customers(standardised(CLEAN_ROWS, dp), dp)
     primary = build_primary_table(valid, collect_quarantine(valid, record), dp)
-    features = build_model_features(primary, fit_feature_transformer(primary, dp))
+    features = build_model_features(primary, fit_feature_transformer(primary, dp), "customer_id")
     if transform == "log1p":
         assert features["annual_income_k"].tolist() == pytest.approx(np.log1p([15, 15, 70, 120]))
     else:

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import ALGORITHMS, OrderedKMeans
+from customer_segmentation.schema import schema_from_dict
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def compute_centroids(assigned: pd.DataFrame, segment_model: Pipeline) -> pd.Dat
 
 
 def build_segmented_customers(
-    assigned: pd.DataFrame, segment_profiles: pd.DataFrame
+    assigned: pd.DataFrame, segment_profiles: pd.DataFrame, column_schema: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every kept customer with original columns, segment id, segment name and distance.
 
@@ -96,7 +97,8 @@ def build_segmented_customers(
         "segment_name",
         segmented["segment_id"].map(names),
     )
-    segmented = segmented.sort_values(["segment_id", "customer_id"], kind="stable").reset_index(
+    id_column = schema_from_dict(column_schema).id_column
+    segmented = segmented.sort_values(["segment_id", id_column], kind="stable").reset_index(
         drop=True
     )
     if segmented["segment_name"].isna().any():

@@ -109,7 +109,9 @@ def profile_segments(
         for sid in profiles.index
     ]
     profiles.insert(0, "segment_name", name_segments(profiles.index, z, levels, schema, params))
-    profiles.insert(1, "suggested_action", [suggest_action(lv, params) for lv in levels])
+    rules = applicable_rules(params, numeric + categorical)
+    default = str(params["default_action"])
+    profiles.insert(1, "suggested_action", [suggest_action(lv, rules, default) for lv in levels])
     profiles = profiles.reset_index()
     for _, row in profiles.iterrows():
         logger.info(
@@ -177,19 +179,38 @@ def name_segments(
     ]
 
 
-def suggest_action(levels: dict[str, str], params: dict[str, Any]) -> str:
-    """The action of the first rule in `clustering.actions` whose conditions all match."""
+def applicable_rules(params: dict[str, Any], profiled: list[str]) -> list[dict[str, Any]]:
+    """The rules of `clustering.actions` whose conditions name profiled columns only.
+
+    A rule about columns this table does not have (the default rules name the Mall columns) is left
+    out with a warning, so a new table runs before its own rules are written.
+    """
+    rules = []
     for position, rule in enumerate(params.get("actions") or []):
-        conditions = rule.get("when") or {}
-        unknown = [c for c in conditions if c not in levels]
-        if unknown:
+        if not isinstance(rule, dict) or "action" not in rule:
             raise DataValidationError(
-                f"parameter clustering.actions[{position}].when: expected conditions on profiled "
-                f"columns ({', '.join(levels)}), found {unknown!r}"
+                f"parameter clustering.actions[{position}]: expected {{when: {{column: level}}, "
+                f"action: text}}, found {rule!r}"
             )
+        absent = [c for c in rule.get("when") or {} if c not in profiled]
+        if absent:
+            logger.warning(
+                "clustering.actions[%d] is left out: it names %s, which this table does not profile",
+                position,
+                ", ".join(absent),
+            )
+            continue
+        rules.append(rule)
+    return rules
+
+
+def suggest_action(levels: dict[str, str], rules: list[dict[str, Any]], default: str) -> str:
+    """The action of the first rule whose conditions all match the segment's levels, else `default`."""
+    for rule in rules:
+        conditions = rule.get("when") or {}
         if all(
             levels[c] in ([want] if isinstance(want, str) else list(want))
             for c, want in conditions.items()
         ):
             return str(rule["action"])
-    return str(params["default_action"])
+    return default

@@ -94,7 +94,7 @@ def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> 
 
 
 def build_model_features(
-    customers: pd.DataFrame, transformer: ColumnTransformer, id_column: str = "customer_id"
+    customers: pd.DataFrame, transformer: ColumnTransformer, id_column: str
 ) -> pd.DataFrame:
     """Model features, one row per customer, indexed by the customer id (as text)."""
     features = transformer.transform(customers[list(transformer.feature_names_in_)])
