@@ -1,4 +1,7 @@
-"""Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [--repeats N] [--sizes ...]`.
+"""Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [CASE ...] [--repeats N] [--sizes ...]`.
+
+Cases: `sweep` and `reporting` (the default), and `workflow` (the whole `kedro run` against the bare
+scikit-learn floor, optionally against another checkout with `--compare DIR`; see workflow.py).
 
 Each case runs the real node functions on generated customers (the project's seeded generator, clean
 rows) with the base parameters, repeats, and prints the median seconds and the ratio to the smallest
@@ -36,13 +39,20 @@ from customer_segmentation.pipelines.data_processing.nodes import (
 )
 from customer_segmentation.pipelines.model_selection.nodes import sweep_k
 from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
+from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
+
+from .workflow import bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def parameters() -> dict:
     return OmegaConfigLoader(str(ROOT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def column_schema(params: dict) -> dict:
+    return schema_from_params(params["data_processing"]).to_dict()
 
 
 def model_features(n: int, params: dict) -> pd.DataFrame:
@@ -53,7 +63,7 @@ def model_features(n: int, params: dict) -> pd.DataFrame:
     )
     customers = customers.drop(columns="source_line")
     transformer = fit_feature_transformer(customers, params["data_processing"])
-    return build_model_features(customers, transformer)
+    return build_model_features(customers, transformer, "customer_id")
 
 
 def median_seconds(work: Callable[[], object], repeats: int) -> float:
@@ -87,22 +97,24 @@ def segmented_customers(n: int, params: dict) -> tuple[pd.DataFrame, pd.DataFram
     transformer = fit_feature_transformer(customers, dp)
     model = fit_segment_model(customers, transformer, {"k": 5}, cl)
     assigned = assign_segments(customers, model)
-    profiles, _ = profile_segments(assigned, cl)
-    segmented, _ = build_segmented_customers(assigned, profiles)
-    return segmented, profiles, build_model_features(customers, transformer)
+    schema = column_schema(params)
+    profiles, _ = profile_segments(assigned, schema, cl)
+    segmented, _ = build_segmented_customers(assigned, profiles, schema)
+    return segmented, profiles, build_model_features(customers, transformer, "customer_id")
 
 
-def draw_all_plots(customers, segmented, profiles, features, rp) -> None:
+def draw_all_plots(customers, segmented, profiles, features, schema, rp) -> None:
     """Every plot node of the reporting pipeline, once."""
-    eda_plots.plot_distributions(customers, rp)
-    eda_plots.plot_gender_counts(customers)
-    eda_plots.plot_pair_plot(customers, rp)
-    eda_plots.plot_correlation_heatmap(customers)
-    segment_plots.plot_segment_scatter(segmented, profiles, rp)
-    segment_plots.plot_segments_3d(segmented, profiles, rp)
-    segment_plots.plot_pca(features, segmented, profiles, rp)
-    segment_plots.plot_profile_heatmap(profiles)
-    segment_plots.plot_segment_boxplots(segmented, profiles)
+    eda_plots.plot_distributions(customers, schema, rp)
+    eda_plots.plot_category_counts(customers, schema)
+    eda_plots.plot_pair_plot(customers, schema, rp)
+    eda_plots.plot_correlation_heatmap(customers, schema)
+    segment_plots.plot_segment_scatter(segmented, profiles, schema, rp)
+    segment_plots.plot_segments_3d(segmented, features, profiles, schema, rp)
+    segment_plots.plot_pca(features, segmented, profiles, schema, rp)
+    segment_plots.plot_silhouette(features, segmented, profiles, schema, rp)
+    segment_plots.plot_profile_heatmap(profiles, schema)
+    segment_plots.plot_segment_boxplots(segmented, profiles, schema)
     segment_plots.plot_segment_sizes(profiles)
 
 
@@ -110,30 +122,42 @@ def bench_reporting(sizes: list[int], repeats: int) -> None:
     """All segment and EDA plot nodes (scatter plots sample `reporting.max_points`)."""
     params = parameters()
     rp = params["reporting"]
-    print(f"reporting plot nodes (all 10 figures), median of {repeats} runs")  # noqa: T201
+    print(f"reporting plot nodes (all 11 figures), median of {repeats} runs")  # noqa: T201
     base = None
     for n in sizes:
         segmented, profiles, features = segmented_customers(n, params)
         customers = segmented.drop(columns=["segment_id", "segment_name", "distance_to_centroid"])
 
         seconds = median_seconds(
-            partial(draw_all_plots, customers, segmented, profiles, features, rp), repeats
+            partial(
+                draw_all_plots, customers, segmented, profiles, features, column_schema(params), rp
+            ),
+            repeats,
         )
         base = base or seconds
         print(f"  {n:>9,} customers: {seconds:8.2f} s   ×{seconds / base:6.2f} vs {sizes[0]:,}")  # noqa: T201
 
 
-CASES = {"sweep": bench_sweep, "reporting": bench_reporting}
+CASES = {"sweep": bench_sweep, "reporting": bench_reporting, "workflow": bench_workflow}
+DEFAULT_CASES = ["sweep", "reporting"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", choices=[*CASES, []], default=list(CASES))
+    parser.add_argument("cases", nargs="*", choices=[*CASES, []], default=DEFAULT_CASES)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="workflow: also time another checkout of the project (e.g. a git worktree)",
+    )
     args = parser.parse_args()
-    for case in args.cases or CASES:
-        CASES[case](args.sizes, args.repeats)
+    for case in args.cases or DEFAULT_CASES:
+        if case == "workflow":
+            bench_workflow(args.sizes, args.repeats, args.compare)
+        else:
+            CASES[case](args.sizes, args.repeats)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from customer_segmentation.card_generator import (
+    CARD_COLUMNS,
+    CARD_DIRTY_ROWS,
+    CARD_SEGMENTS,
+    generate_cards,
+    generate_clean_cards,
+)
 from customer_segmentation.data_generator import (
     AGE_RANGE,
     DIRTY_ROWS,
@@ -50,3 +57,20 @@ def test_dirty_rows_are_where_the_table_says():
         assert customers.loc[position, "dirty_kind"] == kind
     assert customers["CustomerID"].duplicated().sum() == 1
     assert generate_new_customers()["dirty_kind"].ne("").sum() == 2
+
+
+def test_cards_example_is_right_skewed_with_four_planted_segments_and_dirty_rows():
+    clean = generate_clean_cards(4_000, seed=3)
+    assert clean["planted_segment"].nunique() == len(CARD_SEGMENTS) == 4
+    for column in ("BALANCE", "PURCHASES", "ONEOFF_PURCHASES", "CASH_ADVANCE", "PAYMENTS"):
+        values = clean[column]
+        assert (values >= 0).all() and values.skew() > 1, column  # heavily right-skewed
+    assert (clean["CASH_ADVANCE"] == 0).mean() > 0.5  # many exact zeros
+    assert clean["PURCHASES"].round(2).equals(
+        (clean["ONEOFF_PURCHASES"] + clean["INSTALLMENTS_PURCHASES"]).round(2)
+    )
+    cards = generate_cards()
+    assert list(cards.columns[: len(CARD_COLUMNS)]) == CARD_COLUMNS
+    for kind, (position, column, value, _) in CARD_DIRTY_ROWS.items():
+        assert cards.loc[position, column] == value and cards.loc[position, "dirty_kind"] == kind
+    assert cards["CUST_ID"].duplicated().sum() == 1

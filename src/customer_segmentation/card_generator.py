@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.data_generator import plant_dirty_rows, planted_counts
+
 CARD_COLUMNS = [
     "CUST_ID",
     "BALANCE",
@@ -98,8 +100,7 @@ def _amounts(rng: np.random.Generator, median: float, zero_share: float, size: i
 def generate_clean_cards(n: int, seed: int, first_id: int = 1) -> pd.DataFrame:
     """Draw `n` card customers from the planted segments, shuffled; raw columns + planted_segment."""
     rng = np.random.default_rng(seed)
-    counts = np.floor(np.array([s.share for s in CARD_SEGMENTS]) * n).astype(int)
-    counts[0] += n - counts.sum()
+    counts = planted_counts([s.share for s in CARD_SEGMENTS], n)
     parts = []
     for segment, count in zip(CARD_SEGMENTS, counts, strict=True):
         part = {column: _amounts(rng, *segment.amounts[column], count) for column in AMOUNTS}
@@ -126,10 +127,7 @@ def _as_text(cards: pd.DataFrame) -> pd.DataFrame:
 
 def generate_cards(n: int = CARD_CUSTOMERS, seed: int = CARD_SEED) -> pd.DataFrame:
     """The embedded cards table: clean draws, the documented dirty rows and one repeated id, as text."""
-    cards = _as_text(generate_clean_cards(n, seed))
-    cards["dirty_kind"] = ""
-    for kind, (position, column, value, _) in CARD_DIRTY_ROWS.items():
-        cards.loc[position, [column, "dirty_kind"]] = [value, kind]
+    cards = plant_dirty_rows(_as_text(generate_clean_cards(n, seed)), CARD_DIRTY_ROWS)
     repeat = cards.loc[[100]].copy()
     repeat["dirty_kind"] = "duplicated_customer_id"
     return pd.concat([cards, repeat], ignore_index=True)

@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.card_generator import cards_csv_text, generate_cards, generate_new_cards
-
 RAW_COLUMNS = ["CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
 AGE_RANGE = (18, 70)
 INCOME_RANGE = (15, 140)
@@ -75,6 +73,22 @@ DIRTY_ROWS = {
 DUPLICATED_ID_OF_ROW = 140
 
 
+def planted_counts(shares: list[float], n: int) -> np.ndarray:
+    """How many of `n` rows each planted segment gets (the first takes the rounding remainder)."""
+    counts = np.floor(np.array(shares) * n).astype(int)
+    counts[0] += n - counts.sum()
+    return counts
+
+
+def plant_dirty_rows(rows: pd.DataFrame, dirty_rows: dict[str, tuple]) -> pd.DataFrame:
+    """`rows` (text) with each documented dirty value put in place and a `dirty_kind` column."""
+    rows = rows.copy()
+    rows["dirty_kind"] = ""
+    for kind, (position, column, value, _) in dirty_rows.items():
+        rows.loc[position, [column, "dirty_kind"]] = [value, kind]
+    return rows
+
+
 def _draw(rng: np.random.Generator, mean_sd: tuple[float, float], size: int, bounds) -> np.ndarray:
     values = rng.normal(mean_sd[0], mean_sd[1], size)
     return np.clip(np.rint(values), *bounds).astype(int)
@@ -83,8 +97,7 @@ def _draw(rng: np.random.Generator, mean_sd: tuple[float, float], size: int, bou
 def generate_clean_customers(n: int, seed: int, first_id: int = 1) -> pd.DataFrame:
     """Draw `n` customers from the planted segments, shuffled; columns in the raw schema + planted_segment."""
     rng = np.random.default_rng(seed)
-    counts = np.floor(np.array([s.share for s in PLANTED_SEGMENTS]) * n).astype(int)
-    counts[0] += n - counts.sum()
+    counts = planted_counts([s.share for s in PLANTED_SEGMENTS], n)
     parts = []
     for segment, count in zip(PLANTED_SEGMENTS, counts, strict=True):
         female = rng.random(count) < segment.female_share
@@ -114,11 +127,7 @@ def generate_customers(n: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED) -> 
 
     Returns the raw columns plus `planted_segment` (for tests) and `dirty_kind` (empty for clean rows).
     """
-    customers = _as_text(generate_clean_customers(n, seed))
-    customers["dirty_kind"] = ""
-    for kind, (position, column, value, _) in DIRTY_ROWS.items():
-        customers.loc[position, column] = value
-        customers.loc[position, "dirty_kind"] = kind
+    customers = plant_dirty_rows(_as_text(generate_clean_customers(n, seed)), DIRTY_ROWS)
     repeat = customers.loc[[DUPLICATED_ID_OF_ROW]].copy()
     repeat["Age"] = str(int(repeat["Age"].iloc[0]) + 1)
     repeat["dirty_kind"] = "duplicated_customer_id"
@@ -141,6 +150,13 @@ def to_csv_text(customers: pd.DataFrame) -> str:
 
 def write_default_data(raw_dir: Path) -> list[Path]:
     """Write the Mall-style and the cards examples into `raw_dir`; return their paths."""
+    # imported here: card_generator builds on this module's helpers
+    from customer_segmentation.card_generator import (  # noqa: PLC0415
+        cards_csv_text,
+        generate_cards,
+        generate_new_cards,
+    )
+
     raw_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (
