@@ -66,8 +66,10 @@ def test_cards_example_is_right_skewed_with_four_planted_segments_and_dirty_rows
         values = clean[column]
         assert (values >= 0).all() and values.skew() > 1, column  # heavily right-skewed
     assert (clean["CASH_ADVANCE"] == 0).mean() > 0.5  # many exact zeros
-    assert clean["PURCHASES"].round(2).equals(
-        (clean["ONEOFF_PURCHASES"] + clean["INSTALLMENTS_PURCHASES"]).round(2)
+    assert (
+        clean["PURCHASES"]
+        .round(2)
+        .equals((clean["ONEOFF_PURCHASES"] + clean["INSTALLMENTS_PURCHASES"]).round(2))
     )
     cards = generate_cards()
     assert list(cards.columns[: len(CARD_COLUMNS)]) == CARD_COLUMNS

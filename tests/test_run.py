@@ -124,3 +124,18 @@ def test_scoring_pipeline_with_a_pinned_model_version(project_copy):
     assert len(lines) - 1 == 58  # 60 shipped new customers, 2 quarantined
     quarantine = latest(data / "07_model_output" / "scoring_quarantine.csv").read_text()
     assert "age not between 0 and 120" in quarantine and "spending_score missing" in quarantine
+
+
+def test_parameter_mistake_stops_the_run_naming_parameter_and_allowed_values(project_copy):
+    result = kedro(
+        project_copy,
+        "run",
+        "--params",
+        "data_processing.features=[shoe_size]",
+        check=False,
+    )
+    assert result.returncode != 0
+    log = result.stdout + result.stderr
+    assert "DataValidationError" in log
+    assert "data_processing.features" in log and "not declared: shoe_size" in log
+    assert "gender, age, annual_income_k, spending_score" in log  # the allowed values

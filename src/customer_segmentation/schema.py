@@ -126,6 +126,11 @@ class Schema:
         """Source header (trimmed) -> standard name, for every declared column."""
         return {header: c.name for c in self.columns for header in c.source}
 
+    def present_in(self, columns: list[str]) -> Schema:
+        """The schema of a table with these columns: optional declared columns it lacks left out."""
+        kept = tuple(c for c in self.columns if c.name in columns or c.required)
+        return Schema(columns=kept, features=self.features, transforms=self.transforms)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the `column_schema` dataset); `schema_from_dict` reads it back."""
         return {

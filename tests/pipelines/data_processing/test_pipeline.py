@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_customers
+from customer_segmentation.errors import DataValidationError
 from customer_segmentation.pipelines.data_processing import create_pipeline
 from tests.conftest import run_pipeline
 
@@ -53,3 +55,25 @@ def test_embedded_data_is_cleaned_with_every_dirty_row_accounted_for(parameters)
     assert features.index.equals(pd.Index(primary["customer_id"], name="customer_id"))
     transformer = outputs["feature_transformer"]
     assert list(transformer.feature_names_in_) == ["annual_income_k", "spending_score"]
+
+
+def test_optional_column_absent_from_the_file_is_left_out_of_the_schema(parameters):
+    dp = parameters["data_processing"]
+    next(c for c in dp["columns"] if c["name"] == "age")["required"] = False
+    raw = generate_customers(200, seed=4)[RAW_COLUMNS].drop(columns="Age")
+    outputs = run_pipeline(create_pipeline(), {"customers_raw": raw, "params:data_processing": dp})
+    schema = outputs["column_schema"]
+    assert [c["name"] for c in schema["columns"]] == [
+        "customer_id", "gender", "annual_income_k", "spending_score",
+    ]  # fmt: skip
+    assert "age" not in outputs["customers_primary"].columns
+    assert outputs["data_quality_report"]["accounting_holds"] is True
+
+
+def test_a_feature_absent_from_the_file_is_a_clear_error(parameters):
+    dp = parameters["data_processing"]
+    next(c for c in dp["columns"] if c["name"] == "age")["required"] = False
+    dp["features"] = ["age", "spending_score"]
+    raw = generate_customers(200, seed=4)[RAW_COLUMNS].drop(columns="Age")
+    with pytest.raises(DataValidationError, match=r"feature column\(s\) age are not in the file"):
+        run_pipeline(create_pipeline(), {"customers_raw": raw, "params:data_processing": dp})

@@ -80,6 +80,14 @@ def _check_transform_domain(customers: pd.DataFrame, schema: Schema, source: str
 def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> ColumnTransformer:
     """Fit the declared transforms, the scaler and the one-hot encoding on the clean customers."""
     schema = schema_from_params(params)
+    absent = [f for f in schema.features if f not in customers.columns]
+    if absent:
+        raise DataValidationError(
+            f"{params['source_file']}: the feature column(s) {', '.join(absent)} are not in the file.\n"
+            "  expected: every column in parameter data_processing.features in the file "
+            "(a column declared `required: false` cannot be a feature when it is absent)\n"
+            f"  found:    columns {', '.join(map(str, customers.columns))}"
+        )
     _check_transform_domain(customers, schema, params["source_file"])
     transformer = make_feature_transformer(schema, params["scaler"])
     transformer.fit(customers[list(schema.features)])

@@ -33,12 +33,13 @@ def quarantine_record(reasons: dict[object, list[str]], step: str) -> pd.DataFra
     )
 
 
-def declare_schema(params: dict[str, Any]) -> dict[str, Any]:
-    """The checked column schema (`data_processing.columns`, `features`, `transforms`) as a record.
+def declare_schema(primary: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """The checked column schema of the primary table (`data_processing.columns`, `features`,
+    `transforms`; optional columns the file lacks left out) as a record.
 
-    Later pipelines read labels, units and roles from it; a parameter mistake stops the run here.
+    Later pipelines read labels, units and roles from it.
     """
-    schema = schema_from_params(params)
+    schema = schema_from_params(params).present_in(list(primary.columns))
     logger.info(
         "Schema: id %s; numeric %s; categorical %s; features %s",
         schema.id_column,

@@ -88,18 +88,18 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                declare_schema,
-                "params:data_processing",
-                "column_schema",
-                name="declare_schema_node",
-            ),
-            Node(
                 standardise_columns,
                 ["customers_raw", "params:data_processing"],
                 "customers_standardised",
                 name="standardise_columns_node",
             ),
             create_cleaning_pipeline(),
+            Node(
+                declare_schema,
+                ["customers_primary", "params:data_processing"],
+                "column_schema",
+                name="declare_schema_node",
+            ),
             Node(
                 build_features,
                 ["customers_primary", "params:data_processing"],
