@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import textwrap
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context, ticker
+from matplotlib.axes import Axes
 
 from customer_segmentation.schema import Schema
+
+T = TypeVar("T")
 
 
 def segment_colours(segment_ids: list[int]) -> dict[int, str]:
@@ -41,3 +49,39 @@ def grid_shape(panels: int, columns: int = 3) -> tuple[int, int]:
     """(rows, columns) of a subplot grid for `panels` panels, at most `columns` wide."""
     width = max(1, min(columns, panels))
     return -(-max(panels, 1) // width), width
+
+
+def compact_number(value: float, _position: int | None = None) -> str:
+    """Tick label: '12k' for 12,000, '1.5M' for 1,500,000, the number itself below 10,000."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= size:
+            return f"{value / (size if suffix != 'k' else 1e3):g}{suffix}"
+    return f"{value:g}"
+
+
+def style_value_axis(axes: Axes, schema: Schema, column: str, axis: str = "x") -> None:
+    """Readable ticks for a column's values; a symmetric log scale when the column is clustered on
+    its log1p or Yeo-Johnson transform (so the plot shows what the model sees)."""
+    which = axes.xaxis if axis == "x" else axes.yaxis
+    if schema.transform(column) != "none":
+        (axes.set_xscale if axis == "x" else axes.set_yscale)("symlog", linthresh=1)
+    else:
+        which.set_major_locator(ticker.MaxNLocator(6))
+    which.set_major_formatter(ticker.FuncFormatter(compact_number))
+
+
+def wrapped(text: str, width: int = 80) -> str:
+    """A long title on several lines."""
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def plain_text(plot: Callable[..., T]) -> Callable[..., T]:
+    """Decorate a plot node so its texts are drawn as written: a '$' in a unit ("balance ($)") is a
+    dollar sign, not the start of a maths formula."""
+
+    @functools.wraps(plot)
+    def draw(*args: Any, **kwargs: Any) -> T:
+        with rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return draw

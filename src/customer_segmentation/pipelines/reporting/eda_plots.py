@@ -9,14 +9,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import ticker
 from matplotlib.figure import Figure
 
-from customer_segmentation.plot_style import grid_shape, numeric_columns_to_show, sample_rows
+from customer_segmentation.plot_style import (
+    compact_number,
+    grid_shape,
+    numeric_columns_to_show,
+    plain_text,
+    sample_rows,
+)
 from customer_segmentation.schema import schema_from_dict
 
 PAIR_PLOT_MAX_COLUMNS = 5
 
 
+@plain_text
 def plot_distributions(
     customers: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
@@ -39,6 +47,8 @@ def plot_distributions(
             ylabel="customers",
             title=f"Distribution of {schema.label(column)}",
         )
+        axes.xaxis.set_major_locator(ticker.MaxNLocator(6))
+        axes.xaxis.set_major_formatter(ticker.FuncFormatter(compact_number))
         axes.legend()
     for axes, (column, bins) in zip(grid[len(schema.numeric) :], binned.items(), strict=False):
         group = pd.cut(customers[column], bins=bins["bins"], labels=bins["labels"], right=False)
@@ -56,6 +66,7 @@ def plot_distributions(
     return figure
 
 
+@plain_text
 def plot_category_counts(customers: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
     """Customers per category, with shares, for every declared categorical column."""
     schema = schema_from_dict(column_schema)
@@ -82,6 +93,7 @@ def plot_category_counts(customers: pd.DataFrame, column_schema: dict[str, Any])
     return figure
 
 
+@plain_text
 def plot_pair_plot(
     customers: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
@@ -107,6 +119,7 @@ def plot_pair_plot(
     return figure
 
 
+@plain_text
 def plot_correlation_heatmap(customers: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
     """Pearson correlations between the declared numeric columns, annotated."""
     schema = schema_from_dict(column_schema)

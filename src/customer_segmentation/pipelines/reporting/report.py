@@ -114,7 +114,7 @@ def build_segment_report(
     schema = schema_from_dict(column_schema)
     template = _environment().get_template("segment_report.html.j2")
     features = [
-        schema.axis_label(f) + (f", {schema.transform(f)}" if schema.transform(f) != "none" else "")
+        (f"{schema.transform(f)} " if schema.transform(f) != "none" else "") + schema.axis_label(f)
         for f in schema.features
     ]
     return template.render(

@@ -16,8 +16,11 @@ from sklearn.metrics import silhouette_samples
 from customer_segmentation.plot_style import (
     grid_shape,
     numeric_columns_to_show,
+    plain_text,
     sample_rows,
     segment_colours,
+    style_value_axis,
+    wrapped,
 )
 from customer_segmentation.schema import schema_from_dict
 
@@ -43,20 +46,23 @@ def _no_data(figure: Figure, text: str) -> Figure:
     return figure
 
 
+@plain_text
 def plot_segment_scatter(
     segmented: pd.DataFrame,
     profiles: pd.DataFrame,
     column_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> Figure:
-    """2-D scatter coloured by segment, centroids marked: `scatter_features`, or the first two numeric
-    features (then other numeric columns)."""
+    """2-D scatter coloured by segment with each segment's mean marked (its median on log-scaled
+    axes): `scatter_features`, or the first two numeric features (then other numeric columns)."""
     schema = schema_from_dict(column_schema)
     columns = numeric_columns_to_show(schema, params.get("scatter_features"), 2)
     figure = Figure(figsize=(9, 6.5), layout="constrained")
     if len(columns) < 2:
         return _no_data(figure, "a 2-D scatter needs two numeric columns")
     x, y = columns
+    # on transformed (log-like) axes a mean sits between the clouds: mark the median there
+    skewed = schema.transform(x) != "none" or schema.transform(y) != "none"
     shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
     axes = figure.subplots()
     for segment_id, name, colour in _segments(profiles):
@@ -70,10 +76,11 @@ def plot_segment_scatter(
             label=f"{segment_id}. {name}",
             linewidths=0,
         )
-        everyone = segmented[segmented["segment_id"] == segment_id]
+        everyone = segmented.loc[segmented["segment_id"] == segment_id, [x, y]]
+        centre = everyone.median() if skewed else everyone.mean()
         axes.scatter(
-            everyone[x].mean(),
-            everyone[y].mean(),
+            centre[x],
+            centre[y],
             marker="X",
             s=220,
             color=colour,
@@ -83,12 +90,16 @@ def plot_segment_scatter(
     axes.set(
         xlabel=schema.axis_label(x),
         ylabel=schema.axis_label(y),
-        title=f"Segments by {schema.label(x)} and {schema.label(y)} (X: centroid){note}",
+        title=f"Segments by {schema.label(x)} and {schema.label(y)} "
+        f"(X: segment {'median' if skewed else 'mean'}){note}",
     )
+    style_value_axis(axes, schema, x, "x")
+    style_value_axis(axes, schema, y, "y")
     axes.legend(fontsize=8, loc="best")
     return figure
 
 
+@plain_text
 def plot_segments_3d(
     segmented: pd.DataFrame,
     model_features: pd.DataFrame,
@@ -139,6 +150,7 @@ def plot_segments_3d(
     return figure
 
 
+@plain_text
 def plot_pca(
     model_features: pd.DataFrame,
     segmented: pd.DataFrame,
@@ -147,9 +159,8 @@ def plot_pca(
     params: dict[str, Any],
 ) -> Figure:
     """The scaled features projected on their first two principal components, coloured by segment."""
-    features = model_features.reindex(
-        segmented[schema_from_dict(column_schema).id_column].astype(str)
-    )
+    schema = schema_from_dict(column_schema)
+    features = model_features.reindex(segmented[schema.id_column].astype(str))
     n_components = min(2, features.shape[1])
     pca = PCA(n_components=n_components, random_state=params["random_state"]).fit(features)
     projected = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
@@ -174,12 +185,16 @@ def plot_pca(
     axes.set(
         xlabel=f"PC1 ({ratio[0]:.1%} of variance)",
         ylabel=f"PC2 ({ratio[1]:.1%} of variance)",
-        title=f"PCA projection of the clustering features ({', '.join(model_features.columns)}){note}",
+        title=wrapped(
+            "PCA projection of the clustering features "
+            f"({', '.join(schema.axis_label(c) for c in model_features.columns)}){note}"
+        ),
     )
     axes.legend(fontsize=8)
     return figure
 
 
+@plain_text
 def plot_profile_heatmap(profiles: pd.DataFrame, column_schema: dict[str, Any]) -> Figure:
     """Each segment's mean of every profiled numeric column as a z-score against the population."""
     schema = schema_from_dict(column_schema)
@@ -222,6 +237,7 @@ def plot_profile_heatmap(profiles: pd.DataFrame, column_schema: dict[str, Any]) 
     return figure
 
 
+@plain_text
 def plot_segment_boxplots(
     segmented: pd.DataFrame, profiles: pd.DataFrame, column_schema: dict[str, Any]
 ) -> Figure:
@@ -248,6 +264,7 @@ def plot_segment_boxplots(
         for patch, (_, _, colour) in zip(boxes["boxes"], segments, strict=True):
             patch.set(facecolor=colour, alpha=0.75)
         axes.set(xlabel="segment", ylabel=schema.axis_label(column), title=schema.label(column))
+        style_value_axis(axes, schema, column, "y")
     for axes in grid[len(columns) :]:
         axes.axis("off")
     figure.legend(
@@ -258,6 +275,7 @@ def plot_segment_boxplots(
     return figure
 
 
+@plain_text
 def plot_silhouette(
     model_features: pd.DataFrame,
     segmented: pd.DataFrame,
@@ -301,6 +319,7 @@ def plot_silhouette(
     return figure
 
 
+@plain_text
 def plot_segment_sizes(profiles: pd.DataFrame) -> Figure:
     """Customers per segment, with shares."""
     segments = _segments(profiles)
