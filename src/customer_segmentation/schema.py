@@ -8,17 +8,17 @@ default data. `schema_from_params` turns those parameters into a `Schema` or sto
 ```yaml
 columns:
   - {name: customer_id, role: id, source: [CustomerID]}
-  - name: annual_income_k        # the standard name used everywhere after data_processing
+  - name: balance                # the standard name used everywhere after data_processing
     role: numeric                # id | numeric | categorical
-    source: ["Annual Income (k$)"]  # header(s) in the file; default: the name itself
-    label: annual income         # words for plots, names and the report; default: the name
-    unit: k$                     # optional, shown in axis labels
+    source: [BALANCE, Balance]   # header(s) in the file; default: the name itself
+    label: balance               # words for plots, names and the report; default: the name
+    unit: $                      # optional, shown in axis labels
     range: {min: 0, max: null}   # numeric: values outside are quarantined
     missing: quarantine          # impute_median | impute_mode | quarantine (numeric)
-  - name: gender
+  - name: card_tier
     role: categorical
-    source: [Genre, Gender]
-    values: {f: Female, male: Male}  # accepted spellings -> canonical value; {} accepts any value
+    source: [CARD_TIER]
+    values: {gold: Gold, classic: Classic}  # accepted spellings -> canonical value; {} accepts any
     missing: impute_mode         # impute_mode | quarantine | keep (an explicit "Unknown" category)
 ```
 """
@@ -63,7 +63,7 @@ class Column:
 
     @property
     def axis_label(self) -> str:
-        """'annual income (k$)': the label with its unit, for plot axes and tables."""
+        """'balance ($)': the label with its unit, for plot axes and tables."""
         return f"{self.label} ({self.unit})" if self.unit else self.label
 
     @property
@@ -116,7 +116,7 @@ class Schema:
         return self.column(name).label if name in self.names else name
 
     def axis_label(self, name: str) -> str:
-        """The label with its unit, e.g. 'annual income (k$)' (the name for undeclared columns)."""
+        """The label with its unit, e.g. 'balance ($)' (the name for undeclared columns)."""
         return self.column(name).axis_label if name in self.names else name
 
     def transform(self, feature: str) -> str:
@@ -236,12 +236,11 @@ def schema_from_params(params: Mapping[str, Any]) -> Schema:
             + (f" (not declared: {', '.join(unknown)})" if unknown else "")
         )
     transforms = dict(params.get("transforms") or {})
+    numeric = {c.name for c in columns if c.role == "numeric"}
+    numeric_features = [f for f in features if f in numeric]
     for feature, transform in transforms.items():
         if transform not in TRANSFORMS:
             raise _fail(f"transforms.{feature}", f"one of {', '.join(TRANSFORMS)}", transform)
-        numeric_features = [
-            f for f in features if f in {c.name for c in columns if c.role == "numeric"}
-        ]
         if feature not in numeric_features:
             raise _fail(
                 f"transforms.{feature}",

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
 from customer_segmentation.pipelines.reporting.report import build_segment_report
 from customer_segmentation.plot_style import sample_rows, segment_colours
+from customer_segmentation.schema import schema_from_params
 
 SEGMENT_NAMES = {
     1: "Mid income · Moderate spending · Middle-aged",
@@ -224,3 +225,44 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert "Segmented on annual income (k$), spending score (1–100)" in html
     assert html.count("<strong>gender:</strong>") == 3  # category shares on every card
     assert "annual income (k$)</td>" in html
+
+
+def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):
+    schema = schema_from_params(
+        {
+            "columns": [
+                {"name": "id", "role": "id"},
+                {"name": "spend", "role": "numeric"},
+                {"name": "card", "role": "categorical", "label": "card"},
+                {"name": "card_tier", "role": "categorical", "label": "card tier"},
+            ],
+            "features": ["spend"],
+        }
+    ).to_dict()
+    profiles = pd.DataFrame(
+        {
+            "segment_id": [1, 2],
+            "segment_name": ["A", "B"],
+            "suggested_action": ["a", "b"],
+            "size": [30, 10],
+            "share": [0.75, 0.25],
+            "mean_spend": [5.0, 1.0],
+            "diff_spend": [1.0, -3.0],
+            "z_spend": [0.5, -1.5],
+            "share_card_Visa": [1.0, 0.0],
+            "share_card_Amex": [0.0, 1.0],
+            "share_card_tier_Gold": [0.2, 0.9],
+            "share_card_tier_Classic": [0.8, 0.1],
+        }
+    )
+    html = build_segment_report(
+        {"source_file": "x", "rows_in": 40, "rows_kept": 40, "rows_quarantined": 0,
+         "accounting": "40 in = 40 kept + 0 quarantined", "accounting_holds": True,
+         "quarantined_by_reason": {}, "values_imputed": {}},
+        {"k": 2, "policy": "fixed", "reason": "fixed", "picks": {}},
+        profiles, schema, rp,
+    )  # fmt: skip
+    card_a = html[html.index('id="segment-1"') : html.index('id="segment-2"')]
+    assert "<strong>card:</strong>\n        Visa 100 %" in card_a
+    assert "<strong>card tier:</strong>\n        Classic 80 %" in card_a
+    assert "tier_Gold" not in html and "(all 38 %)" in card_a  # Gold: (0.2·30 + 0.9·10) / 40

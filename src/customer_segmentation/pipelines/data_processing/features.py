@@ -44,7 +44,7 @@ def make_feature_transformer(schema: Schema, scaler: str) -> ColumnTransformer:
     """An unfitted ColumnTransformer over the schema's features, in their declared order.
 
     Each numeric feature gets its own `Pipeline(transform, scale)` named after the feature (so
-    `named_transformers_["annual_income_k"]["scale"]` is its fitted scaler); the categorical features
+    `named_transformers_["balance"]["scale"]` is its fitted scaler); the categorical features
     share one `OneHotEncoder` named "categorical" (unseen categories encode as all zeros).
     """
     if scaler not in SCALERS:

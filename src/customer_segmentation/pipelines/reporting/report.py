@@ -56,26 +56,34 @@ def _numeric_rows(row: dict[str, Any], schema: Schema, columns: list[str]) -> li
     return rows
 
 
+def _category_columns(profiles: pd.DataFrame, schema: Schema) -> dict[str, dict[str, str]]:
+    """{categorical column: {category: profile column}} from the `share_<column>_<category>` columns
+    (longer column names claim first, so 'card' does not take the shares of 'card_tier')."""
+    unclaimed = [c for c in profiles.columns if c.startswith("share_")]
+    found: dict[str, dict[str, str]] = {}
+    for column in sorted(schema.categorical, key=len, reverse=True):
+        prefix = f"share_{column}_"
+        found[column] = {c.removeprefix(prefix): c for c in unclaimed if c.startswith(prefix)}
+        unclaimed = [c for c in unclaimed if c not in found[column].values()]
+    return {c: found[c] for c in schema.categorical if found[c]}
+
+
 def _category_rows(
     row: dict[str, Any], profiles: pd.DataFrame, schema: Schema
 ) -> list[dict[str, Any]]:
     """Per profiled categorical column: its most common categories in the segment vs everyone."""
     weights = profiles["size"] / profiles["size"].sum()
     rows = []
-    for column in schema.categorical:
-        prefix = f"share_{column}_"
-        shares = {c.removeprefix(prefix): row[c] for c in profiles.columns if c.startswith(prefix)}
-        if not shares:
-            continue
-        top = sorted(shares, key=lambda category: (-shares[category], category))
+    for column, shares in _category_columns(profiles, schema).items():
+        top = sorted(shares, key=lambda category: (-row[shares[category]], category))
         rows.append(
             {
                 "label": schema.label(column),
                 "categories": [
                     {
                         "category": category,
-                        "share": shares[category],
-                        "population": float((profiles[prefix + category] * weights).sum()),
+                        "share": row[shares[category]],
+                        "population": float((profiles[shares[category]] * weights).sum()),
                     }
                     for category in top[:CATEGORIES_ON_A_CARD]
                 ],
