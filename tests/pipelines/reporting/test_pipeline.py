@@ -30,7 +30,7 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
     )
     for name in (
         "customers_primary",
-        "segmented_customers",
+        "segmented_customers_parquet",
         "segment_profiles",
         "model_features",
         "data_quality_report",

@@ -67,14 +67,14 @@ def create_pipeline(**kwargs) -> Pipeline:
     segments = [
         Node(
             plot_segment_scatter,
-            ["segmented_customers", "segment_profiles", "column_schema", "params:reporting"],
+            ["segmented_customers_parquet", "segment_profiles", "column_schema", "params:reporting"],
             "segment_scatter_plot",
             name="plot_segment_scatter_node",
         ),
         Node(
             plot_segments_3d,
             [
-                "segmented_customers",
+                "segmented_customers_parquet",
                 "model_features",
                 "segment_profiles",
                 "column_schema",
@@ -87,7 +87,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             plot_pca,
             [
                 "model_features",
-                "segmented_customers",
+                "segmented_customers_parquet",
                 "segment_profiles",
                 "column_schema",
                 "params:reporting",
@@ -99,7 +99,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             plot_silhouette,
             [
                 "model_features",
-                "segmented_customers",
+                "segmented_customers_parquet",
                 "segment_profiles",
                 "column_schema",
                 "params:reporting",
@@ -115,7 +115,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
         Node(
             plot_segment_boxplots,
-            ["segmented_customers", "segment_profiles", "column_schema"],
+            ["segmented_customers_parquet", "segment_profiles", "column_schema"],
             "segment_boxplots_plot",
             name="plot_segment_boxplots_node",
         ),
