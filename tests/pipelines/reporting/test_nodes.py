@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from matplotlib.figure import Figure
+from sklearn.pipeline import Pipeline
 
+from customer_segmentation.models import OrderedKMeans
 from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
 from customer_segmentation.pipelines.reporting.report import build_segment_report
 from customer_segmentation.plot_style import sample_rows, segment_colours
@@ -127,13 +129,14 @@ def test_segment_plots_name_segments_with_one_colour_each(rp, column_schema):
     assert heatmap.axes[0].get_images()[0].get_array().shape == (3, 3)
 
 
-def test_silhouette_bands_keep_each_segments_colour(rp, column_schema):
+def test_silhouette_bands_keep_each_segments_colour(rp):
     segmented = segmented_table(600)
     features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]
     features = (features - features.mean()) / features.std()
-    figure = segment_plots.plot_silhouette(
-        features, segmented, profiles_of(segmented), column_schema, rp
-    )
+    model = Pipeline([("features", "passthrough"), ("segments", OrderedKMeans(3, random_state=0))])
+    model.fit(features)
+    rp["silhouette_sample_size"] = 400  # a seeded sample of 400 of the 600 customers
+    figure = segment_plots.plot_silhouette(features, model, profiles_of(segmented), rp)
     axes = figure.axes[0]
     colours = segment_colours([1, 2, 3])
     bands = axes.collections
@@ -142,6 +145,8 @@ def test_silhouette_bands_keep_each_segments_colour(rp, column_schema):
         expected = [int(colours[segment_id][k : k + 2], 16) / 255 for k in (1, 3, 5)]
         assert band.get_facecolor()[0][:3] == pytest.approx(expected, abs=0.01)
     assert [t.get_text() for t in axes.get_yticklabels()] == ["1", "2", "3"]
+    assert sum(len(band.get_paths()[0].vertices) > 0 for band in bands) == 3
+    assert "random sample of 400 of 600 customers" in axes.get_title()
     assert legend_labels(figure)[:3] == [f"{i}. {n}" for i, n in SEGMENT_NAMES.items()]
 
 

@@ -36,6 +36,7 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
         "data_quality_report",
         "k_selection",
         "column_schema",
+        "segment_model",
         "elbow_plot",
         "k_scores_plot",
     ):

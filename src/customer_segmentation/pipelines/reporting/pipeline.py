@@ -67,7 +67,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     segments = [
         Node(
             plot_segment_scatter,
-            ["segmented_customers_parquet", "segment_profiles", "column_schema", "params:reporting"],
+            [
+                "segmented_customers_parquet",
+                "segment_profiles",
+                "column_schema",
+                "params:reporting",
+            ],
             "segment_scatter_plot",
             name="plot_segment_scatter_node",
         ),
@@ -97,13 +102,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
         Node(
             plot_silhouette,
-            [
-                "model_features",
-                "segmented_customers_parquet",
-                "segment_profiles",
-                "column_schema",
-                "params:reporting",
-            ],
+            ["model_features", "segment_model", "segment_profiles", "params:reporting"],
             "silhouette_plot",
             name="plot_silhouette_node",
         ),

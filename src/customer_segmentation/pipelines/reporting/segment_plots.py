@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_samples
+from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from customer_segmentation.plot_style import (
     grid_shape,
@@ -278,21 +279,18 @@ def plot_segment_boxplots(
 @plain_text
 def plot_silhouette(
     model_features: pd.DataFrame,
-    segmented: pd.DataFrame,
+    segment_model: SklearnPipeline,
     profiles: pd.DataFrame,
-    column_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> Figure:
     """Per-customer silhouette of the final segments, one band per segment in its colour, sorted;
-    on a seeded sample of `silhouette_sample_size` customers above that size."""
-    schema = schema_from_dict(column_schema)
+    on a seeded sample of `silhouette_sample_size` customers above that size. The segment of each
+    customer comes from the saved model's clusterer applied to the model features."""
     shown, note = sample_rows(
-        segmented[[schema.id_column, "segment_id"]],
-        params["silhouette_sample_size"],
-        params["random_state"],
+        model_features, params["silhouette_sample_size"], params["random_state"]
     )
-    features = model_features.reindex(shown[schema.id_column].astype(str)).to_numpy(dtype=float)
-    labels = shown["segment_id"].to_numpy()
+    features = shown.to_numpy(dtype=float)
+    labels = segment_model.named_steps["segments"].predict(features)
     values = silhouette_samples(features, labels) if len(set(labels)) > 1 else np.zeros(len(labels))
     figure = Figure(figsize=(8, 6), layout="constrained")
     axes = figure.subplots()
