@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-data: $(STAMP)  ## regenerate data/01_raw/customers.csv and new_customers.csv byte-identically
+data: $(STAMP)  ## regenerate the embedded examples in data/01_raw/ byte-identically
 	$(BIN)/python -m customer_segmentation.data_generator
 
 viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:4141

@@ -149,12 +149,17 @@ def to_csv_text(customers: pd.DataFrame) -> str:
 
 
 def write_default_data(raw_dir: Path) -> list[Path]:
-    """Write the Mall-style and the cards examples into `raw_dir`; return their paths."""
-    # imported here: card_generator builds on this module's helpers
+    """Write the Mall-style, the cards and the order-log examples into `raw_dir`; return their paths."""
+    # imported here: these generators build on this module's helpers
     from customer_segmentation.card_generator import (  # noqa: PLC0415
         cards_csv_text,
         generate_cards,
         generate_new_cards,
+    )
+    from customer_segmentation.order_log_generator import (  # noqa: PLC0415
+        generate_new_order_log,
+        generate_order_log,
+        order_log_csv_text,
     )
 
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +169,8 @@ def write_default_data(raw_dir: Path) -> list[Path]:
         ("new_customers.csv", to_csv_text(generate_new_customers())),
         ("cards.csv", cards_csv_text(generate_cards())),
         ("new_cards.csv", cards_csv_text(generate_new_cards())),
+        ("order_lines.csv", order_log_csv_text(generate_order_log()[0])),
+        ("new_order_lines.csv", order_log_csv_text(generate_new_order_log())),
     ):
         path = raw_dir / name
         path.write_text(text, encoding="utf-8")

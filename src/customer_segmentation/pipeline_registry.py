@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from kedro.framework.project import find_pipelines
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, pipeline
+
+from customer_segmentation.context import starts_from_order_lines
+from customer_segmentation.pipelines.reporting import create_pipeline as create_reporting
+from customer_segmentation.pipelines.scoring import create_order_log_scoring
 
 # The order of the workflow; Kedro-Viz lists the pipelines in this order.
 WORKFLOW = ["data_processing", "model_selection", "clustering", "reporting", "scoring"]
@@ -13,12 +17,29 @@ def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
     `__default__` (plain `kedro run`) is the whole workflow, including scoring of the shipped new
-    customers with the model the same run trains.
+    customers with the model the same run trains. When the environment's catalog declares an order
+    log (`order_lines_raw`, conf/transactions), the workflow starts with `customer_features`: its
+    table is what data_processing reads, new customers are built from their own order lines, and the
+    report gains an RFM section. Otherwise `customer_features` is not registered.
     """
     found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
     pipelines = {name: found[name] for name in WORKFLOW if name in found}
+    if starts_from_order_lines() and "customer_features" in found:
+        pipelines = {"customer_features": found["customer_features"], **pipelines}
+        if "data_processing" in pipelines:
+            pipelines["data_processing"] = pipeline(
+                pipelines["data_processing"], inputs={"customers_raw": "customer_features"}
+            )
+        if "reporting" in pipelines:
+            pipelines["reporting"] = create_reporting(rfm=True)
+        if "scoring" in pipelines:
+            pipelines["scoring"] = create_order_log_scoring()
     pipelines.update(
-        {n: found[n] for n in sorted(found) if n not in pipelines and n != "__default__"}
+        {
+            n: found[n]
+            for n in sorted(found)
+            if n not in pipelines and n not in ("__default__", "customer_features")
+        }
     )
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

@@ -2,10 +2,15 @@
 
 `kedro run --env <name>` layers `conf/<name>/` over `conf/base/`. With the soft merge an environment
 that overrides one parameter keeps every other parameter of the same group from `base`.
+`ProjectContext` lets the pipeline registry start the workflow from an order log when the
+environment's catalog declares one (conf/transactions).
 """
 
 from kedro.config import OmegaConfigLoader
 
+from customer_segmentation.context import ProjectContext
+
+CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -9,6 +9,7 @@ from .eda_plots import (
     plot_pair_plot,
 )
 from .report import build_segment_report
+from .rfm_plots import plot_rfm_crosstab, plot_rfm_grid, summarise_rfm
 from .segment_plots import (
     plot_pca,
     plot_profile_heatmap,
@@ -33,11 +34,27 @@ REPORT_FIGURES = [
     "correlation_heatmap_plot",
     "pair_plot",
 ]
+RFM_FIGURES = ["rfm_grid_plot", "rfm_crosstab_plot"]
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_rfm_nodes() -> list[Node]:
+    """RFM summary and plots, for a workflow that starts from an order log."""
+    return [
+        Node(
+            summarise_rfm,
+            ["rfm_scores", "segmented_customers_parquet", "params:customer_features"],
+            "rfm_summary",
+            name="summarise_rfm_node",
+        ),
+        Node(plot_rfm_grid, "rfm_summary", "rfm_grid_plot", name="plot_rfm_grid_node"),
+        Node(plot_rfm_crosstab, "rfm_summary", "rfm_crosstab_plot", name="plot_rfm_crosstab_node"),
+    ]
+
+
+def create_pipeline(rfm: bool = False, **kwargs) -> Pipeline:
     """Clean customers, segments, the column schema and model-selection results in; plots and the
-    report out."""
+    report out. With `rfm` (the workflow starts from an order log), the report also shows the line
+    accounting and the RFM segments beside the K-Means segments."""
     eda = [
         Node(
             plot_distributions,
@@ -134,8 +151,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             "column_schema": "column_schema",
             "params": "params:reporting",
             **{name: name for name in REPORT_FIGURES},
+            **(
+                {"line_accounting": "line_accounting", "rfm_summary": "rfm_summary"}
+                | {name: name for name in RFM_FIGURES}
+                if rfm
+                else {}
+            ),
         },
         "segment_report",
         name="build_segment_report_node",
     )
-    return Pipeline([*eda, *segments, report])
+    return Pipeline([*eda, *segments, *(create_rfm_nodes() if rfm else []), report])

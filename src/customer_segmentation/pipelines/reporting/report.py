@@ -112,9 +112,12 @@ def build_segment_report(
     segment_profiles: pd.DataFrame,
     column_schema: dict[str, Any],
     params: dict[str, Any],
+    line_accounting: dict[str, Any] | None = None,
+    rfm_summary: dict[str, Any] | None = None,
     **figures: bytes,
 ) -> str:
-    """One self-contained HTML page: data quality, how k was chosen, a card per segment, the plots.
+    """One self-contained HTML page: data quality, how k was chosen, a card per segment, the plots;
+    with an order log, also where its lines went and the RFM segments beside the K-Means segments.
 
     `figures` are PNG bytes by plot dataset name; they are embedded as data URIs, so the file opens
     without network access. Every column is named by its declared label and unit.
@@ -132,5 +135,7 @@ def build_segment_report(
         features=features,
         profiles=segment_profiles.to_dict(orient="records"),
         segments=_segment_cards(segment_profiles, schema),
+        line_accounting=line_accounting,
+        rfm=rfm_summary,
         figure=lambda name: _figure_html(name, figures.get(name)),
     )

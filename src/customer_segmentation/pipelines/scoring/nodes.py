@@ -13,6 +13,13 @@ from customer_segmentation.pipelines.clustering.nodes import assign_segments, mo
 logger = logging.getLogger(__name__)
 
 
+def scoring_feature_parameters(
+    customer_features: dict[str, Any], scoring: dict[str, Any]
+) -> dict[str, Any]:
+    """The customer_features parameters for the new customers' order log: its own name in messages."""
+    return {**customer_features, "source_file": scoring["order_lines_file"]}
+
+
 def scoring_cleaning_parameters(
     data_processing: dict[str, Any], scoring: dict[str, Any], segment_model: Pipeline
 ) -> dict[str, Any]:

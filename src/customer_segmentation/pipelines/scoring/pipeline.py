@@ -7,10 +7,11 @@ the `scoring` namespace.
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
+from customer_segmentation.pipelines.customer_features.pipeline import create_feature_pipeline
 from customer_segmentation.pipelines.data_processing.nodes import standardise_columns
 from customer_segmentation.pipelines.data_processing.pipeline import create_cleaning_pipeline
 
-from .nodes import score_customers, scoring_cleaning_parameters
+from .nodes import score_customers, scoring_cleaning_parameters, scoring_feature_parameters
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -48,4 +49,37 @@ def create_pipeline(**kwargs) -> Pipeline:
             "quarantined_customers": "scoring_quarantine",
             "data_quality_report": "scoring_data_quality_report",
         },
+    )
+
+
+def create_order_log_scoring() -> Pipeline:
+    """Scoring when the workflow starts from an order log: `new_order_lines_raw` -> the same
+    customer_features rules (its file's name in messages) -> the scoring above.
+
+    Also writes `scoring_line_accounting` and the new log's quarantined lines."""
+    features = Pipeline(
+        [
+            Node(
+                scoring_feature_parameters,
+                ["params:customer_features", "params:scoring"],
+                "feature_parameters",
+                name="scoring_feature_parameters_node",
+            ),
+            create_feature_pipeline(parameters="feature_parameters"),
+        ]
+    )
+    features = pipeline(
+        features,
+        namespace="scoring",
+        inputs={"order_lines_raw": "new_order_lines_raw"},
+        parameters={"params:customer_features", "params:scoring"},
+        outputs={
+            "customer_features": "new_customer_features",
+            "line_accounting": "scoring_line_accounting",
+            "order_lines_quarantine": "scoring_order_lines_quarantine",
+            "netting_quarantine": "scoring_netting_quarantine",
+        },
+    )
+    return features + pipeline(
+        create_pipeline(), inputs={"new_customers_raw": "new_customer_features"}
     )
