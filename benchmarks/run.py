@@ -1,7 +1,8 @@
 """Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [CASE ...] [--repeats N] [--sizes ...]`.
 
-Cases: `sweep` and `reporting` (the default), and `workflow` (the whole `kedro run` against the bare
-scikit-learn floor, optionally against another checkout with `--compare DIR`; see workflow.py).
+Cases: `sweep` and `reporting` (the default), `workflow` (the whole `kedro run` against the bare
+scikit-learn floor, optionally against another checkout with `--compare DIR`; see workflow.py), and
+`order_log` (an order log of `--sizes` lines -> customer features, against a bare pandas floor).
 
 Each case runs the real node functions on generated customers (the project's seeded generator, clean
 rows) with the base parameters, repeats, and prints the median seconds and the ratio to the smallest
@@ -42,6 +43,7 @@ from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
 from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
+from .order_log import bench_order_log
 from .workflow import bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +140,12 @@ def bench_reporting(sizes: list[int], repeats: int) -> None:
         print(f"  {n:>9,} customers: {seconds:8.2f} s   ×{seconds / base:6.2f} vs {sizes[0]:,}")  # noqa: T201
 
 
-CASES = {"sweep": bench_sweep, "reporting": bench_reporting, "workflow": bench_workflow}
+CASES = {
+    "sweep": bench_sweep,
+    "reporting": bench_reporting,
+    "workflow": bench_workflow,
+    "order_log": bench_order_log,
+}
 DEFAULT_CASES = ["sweep", "reporting"]
 
 

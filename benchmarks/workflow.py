@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
 
 
-def project_copy(source: Path, target: Path, customers_csv: Path) -> Path:
-    """`source`'s code and conf in `target`, with `customers_csv` as the raw customer file."""
+def project_copy(source: Path, target: Path, raw_files: dict[str, Path]) -> Path:
+    """`source`'s code and conf in `target`, with `raw_files` (name in data/01_raw -> file) and the
+    embedded `new_customers.csv`."""
     shutil.copytree(source / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(source / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir(exist_ok=True)
@@ -32,7 +33,8 @@ def project_copy(source: Path, target: Path, customers_csv: Path) -> Path:
     for layer in (source / "data").iterdir():
         (target / "data" / layer.name).mkdir(parents=True, exist_ok=True)
     raw = target / "data" / "01_raw"
-    shutil.copy2(customers_csv, raw / "customers.csv")
+    for name, path in raw_files.items():
+        shutil.copy2(path, raw / name)
     shutil.copy2(source / "data" / "01_raw" / "new_customers.csv", raw / "new_customers.csv")
     return target
 
@@ -64,20 +66,26 @@ def bench_workflow(sizes: list[int], repeats: int, compare: Path | None = None) 
             work = Path(folder)
             csv = work / "customers.csv"
             csv.write_text(to_csv_text(generate_clean_customers(n, seed=1)))
-            cases = {"this project": project_copy(ROOT, work / "this", csv)}
+            raw = {"customers.csv": csv}
+            cases = {"this project": project_copy(ROOT, work / "this", raw)}
             if compare:
-                cases[f"compare {compare.name}"] = project_copy(compare, work / "compare", csv)
+                cases[f"compare {compare.name}"] = project_copy(compare, work / "compare", raw)
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
             results["bare floor"] = []
             for _ in range(repeats):
                 for name, project in cases.items():
                     results[name].append(timed(kedro, project))
                 results["bare floor"].append(timed(floor, work))
-        floor_s = statistics.median(s for s, _ in results["bare floor"])
-        print(f"  {n:,} Mall-style customers (5 planted segments, seed 1):")  # noqa: T201
-        for name, runs in results.items():
-            seconds = statistics.median(s for s, _ in runs)
-            memory = statistics.median(m for _, m in runs)
-            print(  # noqa: T201
-                f"    {name:<24} {seconds:8.1f} s  peak {memory:5.2f} GiB  ×{seconds / floor_s:5.2f} floor"
-            )
+        print_medians(f"{n:,} Mall-style customers (5 planted segments, seed 1)", results)
+
+
+def print_medians(title: str, results: dict[str, list[tuple[float, float]]]) -> None:
+    """Median seconds and peak memory per case, and the ratio to the "bare floor" case."""
+    floor_s = statistics.median(s for s, _ in results["bare floor"])
+    print(f"  {title}:")  # noqa: T201
+    for name, runs in results.items():
+        seconds = statistics.median(s for s, _ in runs)
+        memory = statistics.median(m for _, m in runs)
+        print(  # noqa: T201
+            f"    {name:<24} {seconds:8.1f} s  peak {memory:5.2f} GiB  ×{seconds / floor_s:5.2f} floor"
+        )

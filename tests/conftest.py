@@ -21,6 +21,15 @@ from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The embedded examples `make data` writes to data/01_raw/.
+EMBEDDED_FILES = (
+    "customers.csv",
+    "new_customers.csv",
+    "cards.csv",
+    "new_cards.csv",
+    "order_lines.csv",
+    "new_order_lines.csv",
+)
 
 
 def load_parameters(env: str | None = None) -> dict[str, Any]:
@@ -86,7 +95,7 @@ def copy_project(target: Path) -> Path:
     (target / "conf" / "local").mkdir()
     for layer in (PROJECT_ROOT / "data").iterdir():
         (target / "data" / layer.name).mkdir(parents=True)
-    for csv in ("customers.csv", "new_customers.csv", "cards.csv", "new_cards.csv"):
+    for csv in EMBEDDED_FILES:
         shutil.copy2(PROJECT_ROOT / "data" / "01_raw" / csv, target / "data" / "01_raw" / csv)
     return target
 

@@ -246,6 +246,7 @@ def generate_order_log(
             invoices.sample(frac=DIRT["guest_order_rate"], random_state=rng.integers(1 << 31))
         )
         huge = lines[lines["behaviour"] == 0].iloc[[0]].copy()
+        huge[["code", "name", "price"]] = ["23843", "PAPER CRAFT , LITTLE BIRDIE", 2.08]
         huge["quantity"] = DIRT["huge_cancelled_line"]
         huge["invoice"] = str(FIRST_INVOICE - 1)
         huge_cancel = huge.assign(

@@ -1,0 +1,207 @@
+"""customer_features nodes on small hand-made order logs whose every line's fate is known."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from customer_segmentation.errors import DataValidationError
+from customer_segmentation.pipelines.customer_features.nodes import (
+    build_customer_features,
+    build_line_accounting,
+    clean_order_lines,
+    net_cancellations,
+    standardise_order_lines,
+)
+from customer_segmentation.pipelines.customer_features.rfm import (
+    check_rfm_rules,
+    quantile_scores,
+    score_rfm,
+)
+from tests.conftest import load_parameters
+
+FIRST_EDITION = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+                 "CustomerID", "Country"]  # fmt: skip
+# Each line's fate (by file line; the header is line 1):
+LOG = [
+    ["1001", "A", "a", "10", "01/05/2025 10:00", "2.00", "1", "United Kingdom"],  # 2: used, 8 left
+    ["1001", "K", "k", "5", "01/05/2025 10:00", "4.00", "1", "United Kingdom"],  # 3: used
+    ["1002", "A", "a", "74215", "02/10/2025 09:00", "1.00", "2", "France"],  # 4: netted
+    ["C1002", "A", "a", "-74215", "02/10/2025 09:12", "1.00", "2", "France"],  # 5: netted
+    ["1003", "C", "c", "4", "03/01/2025 12:00", "10.00", "2", "France"],  # 6: used
+    ["1004", "A", "a", "6", "03/15/2025 12:00", "2.00", "1", "United Kingdom"],  # 7: netted
+    ["C1005", "A", "a", "-8", "03/20/2025 12:00", "2.00", "1", "United Kingdom"],  # 8: netted
+    ["C1006", "Z", "z", "-2", "03/21/2025 12:00", "5.00", "1", "United Kingdom"],  # 9: return
+    ["1007", "POST", "POSTAGE", "1", "03/15/2025 12:00", "18.00", "1", "United Kingdom"],  # 10
+    ["1008", "D", "d", "1", "03/16/2025 12:00", "3.00", "", "United Kingdom"],  # 11: no id
+    ["1009", "E", "e", "1", "02/30/2025 12:00", "3.00", "3", "United Kingdom"],  # 12: bad date
+    ["1010", "E", "e", "x", "03/16/2025 12:00", "3.00", "3", "United Kingdom"],  # 13: bad number
+    ["1011", "E", "e", "1", "03/16/2025 12:00", "0.00", "3", "United Kingdom"],  # 14: zero price
+    ["1001", "K", "k", "5", "01/05/2025 10:00", "4.00", "1", "United Kingdom"],  # 15: duplicate
+    ["C1012", "F", "f", "-1", "03/22/2025 12:00", "7.00", "4", "Spain"],  # 16: no purchase
+    ["1013", "G", "g", "2", "03/30/2025 08:00", "5.00", "3", "EIRE"],  # 17: used
+]
+QUARANTINED = {
+    10: "non-product stock code",
+    11: "missing customer id",
+    12: "unparseable date (expected %m/%d/%Y %H:%M)",
+    13: "unparseable quantity",
+    14: "non-positive price",
+    15: "duplicate of line 3",
+}
+
+
+@pytest.fixture
+def params() -> dict:
+    return copy.deepcopy(load_parameters()["customer_features"])
+
+
+def raw_log(rows=LOG, header=FIRST_EDITION) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=header, dtype=object)
+
+
+def run_nodes(raw: pd.DataFrame, params: dict):
+    lines = standardise_order_lines(raw, params)
+    clean, quarantine = clean_order_lines(lines, params)
+    net, netting_quarantine = net_cancellations(clean)
+    features = build_customer_features(net, params)
+    accounting = build_line_accounting(lines, quarantine, netting_quarantine, net, features, params)
+    return clean, quarantine, net, netting_quarantine, features, accounting
+
+
+def test_every_bad_line_is_quarantined_with_its_line_number_and_first_reason(params):
+    _, quarantine, _, netting_quarantine, _, _ = run_nodes(raw_log(), params)
+    assert dict(zip(quarantine["source_line"], quarantine["reason"], strict=True)) == QUARANTINED
+    assert list(quarantine.columns[:2]) == ["source_line", "invoice"]  # as delivered, plus reason
+    assert (
+        quarantine.loc[quarantine["source_line"] == 12, "invoice_date"].item() == "02/30/2025 12:00"
+    )
+    assert netting_quarantine["source_line"].tolist() == [16]
+    assert netting_quarantine["reason"].tolist() == ["return without a purchase by this customer"]
+
+
+def test_cancellations_are_netted_against_the_same_customers_same_item(params):
+    _, _, net, _, features, _ = run_nodes(raw_log(), params)
+    status = net.set_index("source_line")["status"].to_dict()
+    assert {line for line, s in status.items() if s == "netted"} == {4, 5, 7, 8}
+    remaining = net.set_index("source_line")["net_quantity"]
+    assert remaining[2] == 8  # 10 bought; 8 cancelled, of which 6 took the later order (line 7)
+    assert remaining[9] == -2  # an item customer 1 never bought here: an unmatched return
+    customer_2 = features.set_index("customer_id").loc["2"]
+    assert customer_2["monetary"] == 40.0  # the 74,215 units bought and cancelled count nothing
+
+
+def test_features_per_customer_by_hand(params):
+    *_, features, _ = run_nodes(raw_log(), params)
+    by_id = features.set_index("customer_id")
+    assert by_id.index.tolist() == ["1", "2", "3"]
+    one = by_id.loc["1"]
+    # snapshot: the day after the last invoice (03/30/2025) = 2025-03-31; last purchase 01/05/2025
+    assert one["recency"] == 85 and one["tenure"] == 85
+    assert one["frequency"] == 1  # invoice 1004 was cancelled entirely
+    assert one["monetary"] == 8 * 2 + 5 * 4 - 2 * 5
+    assert one["average_order_value"] == 26.0
+    assert one["distinct_products"] == 2
+    assert one["return_rate"] == pytest.approx(10 / 46, abs=1e-4)
+    assert one["mean_days_between_orders"] == 85
+    assert one["country"] == "United Kingdom"
+    assert by_id.loc["2", "country"] == "France" and by_id.loc["2", "recency"] == 30
+    assert by_id.loc["3", "recency"] == 1 and by_id.loc["3", "return_rate"] == 0
+
+
+def test_line_accounting_holds_and_counts_reasons(params):
+    *_, accounting = run_nodes(raw_log(), params)
+    assert accounting["lines_in"] == 16
+    assert (accounting["lines_used"], accounting["lines_netted"]) == (5, 4)
+    assert accounting["lines_quarantined"] == 7 and accounting["holds"]
+    assert accounting["quarantined_by_reason"]["duplicate line"] == 1
+    assert accounting["quarantined_by_reason"]["return without a purchase by this customer"] == 1
+    assert accounting["customers_out"] == 3 and accounting["snapshot_date"] == "2025-03-31"
+
+
+def test_second_edition_headers_day_first_dates_with_seconds_and_a_snapshot(params):
+    header = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
+              "Customer ID", "Country"]  # fmt: skip
+    rows = [
+        ["1", "A", "a", "1", "03/04/2025 10:00:00", "5", "17850.0", "France"],  # 3 April
+        ["2", "A", "a", "1", "01/05/2025 10:00:00", "5", "17850.0", "France"],  # 1 May
+    ]
+    params = {**params, "date_format": "%d/%m/%Y %H:%M:%S", "snapshot_date": "2025-06-01"}
+    *_, features, _ = run_nodes(raw_log(rows, header), params)
+    row = features.set_index("customer_id").loc["17850"]  # an id exported as float is the same id
+    assert (row["recency"], row["tenure"], row["frequency"]) == (31, 59, 2)
+    assert row["mean_days_between_orders"] == 28
+
+
+def test_an_export_of_one_row_per_invoice_nets_cancellations_by_invoice(params):
+    header = ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
+    rows = [
+        ["1", "1", "01/02/2025 10:00", "120.00", "7"],
+        ["2", "1", "01/09/2025 10:00", "80.00", "7"],
+        ["C2", "-1", "01/09/2025 11:00", "80.00", "7"],
+    ]
+    _, _, net, _, features, accounting = run_nodes(raw_log(rows, header), params)
+    assert net.set_index("source_line")["status"].to_dict() == {2: "used", 3: "netted", 4: "netted"}
+    assert features.columns.tolist() == [
+        "customer_id", "recency", "frequency", "monetary", "average_order_value", "tenure",
+        "mean_days_between_orders", "return_rate",
+    ]  # fmt: skip
+    assert features["monetary"].item() == 120.0 and accounting["holds"]
+
+
+def test_a_missing_required_column_names_the_file_the_field_and_the_headers(params):
+    raw = raw_log().drop(columns="UnitPrice")
+    with pytest.raises(DataValidationError) as error:
+        standardise_order_lines(raw, params)
+    message = str(error.value)
+    assert message.startswith("data/01_raw/order_lines.csv: required order-line column(s) missing")
+    assert "unit_price: one of ['UnitPrice', 'Price']" in message and "'InvoiceNo'" in message
+
+
+def test_an_empty_log_is_a_clear_error(params):
+    with pytest.raises(DataValidationError, match="order_lines.csv: the order log is empty"):
+        standardise_order_lines(pd.DataFrame(), params)
+
+
+def test_quantile_scores_fill_every_bin_despite_heavy_ties_and_ignore_row_order():
+    values = pd.Series([1] * 80 + list(range(2, 22)))
+    ids = pd.Series([f"c{i:03d}" for i in range(100)])
+    scores = quantile_scores(values, ids, 5, higher_is_better=True)
+    assert np.bincount(scores)[1:].tolist() == [20] * 5
+    shuffled = np.random.default_rng(0).permutation(100)
+    again = quantile_scores(values[shuffled].reset_index(drop=True),
+                            ids[shuffled].reset_index(drop=True), 5, True)  # fmt: skip
+    assert dict(zip(ids[shuffled], again, strict=True)) == dict(zip(ids, scores, strict=True))
+    assert quantile_scores(
+        pd.Series([1, 50, 300]), pd.Series(["a", "b", "c"]), 3, False
+    ).tolist() == [3, 2, 1]
+
+
+def test_rfm_segments_follow_the_grid_in_parameters(params):
+    rng = np.random.default_rng(1)
+    features = pd.DataFrame(
+        {
+            "customer_id": [f"{i}" for i in range(500)],
+            "recency": rng.integers(0, 365, 500),
+            "frequency": rng.integers(1, 30, 500),
+            "monetary": rng.gamma(2, 300, 500).round(2),
+        }
+    )
+    scores = score_rfm(features, params)
+    assert scores[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
+    top = scores[(scores["r_score"] == 5) & (scores["f_score"] == 5)]
+    assert set(top["rfm_segment"]) == {"Champions"}
+    assert set(scores.loc[(scores["r_score"] == 1) & (scores["f_score"] == 1), "rfm_segment"]) == {
+        "Hibernating"
+    }
+    assert scores["rfm_cell"].str.fullmatch(r"R[1-5]F[1-5]M[1-5]").all()
+    assert scores["rfm_segment"].notna().all()
+
+
+def test_rfm_rules_that_leave_cells_uncovered_are_refused(params):
+    rules = {**params["rfm"], "segments": params["rfm"]["segments"][:-1]}  # without Hibernating
+    with pytest.raises(DataValidationError, match="R1F1, R1F2, R2F1, R2F2"):
+        check_rfm_rules(rules)
