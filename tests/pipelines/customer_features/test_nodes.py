@@ -68,7 +68,9 @@ def run_nodes(raw: pd.DataFrame, params: dict):
     clean, quarantine = clean_order_lines(lines, params)
     net, netting_quarantine = net_cancellations(clean)
     features = build_customer_features(net, params)
-    accounting = build_line_accounting(lines, quarantine, netting_quarantine, net, features, params)
+    accounting = build_line_accounting(
+        len(lines), quarantine, netting_quarantine, net, features, params
+    )
     return clean, quarantine, net, netting_quarantine, features, accounting
 
 

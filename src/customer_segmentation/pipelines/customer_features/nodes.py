@@ -59,11 +59,18 @@ def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> 
     return lines
 
 
-def _duplicate_of(lines: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """For each exact repeat of an earlier line, the earlier line's number (else NA)."""
+def _duplicate_of(lines: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.Series]:
+    """Which lines exactly repeat an earlier line, and (for those) the earlier line's number."""
     key = pd.util.hash_pandas_object(lines[columns], index=False)
-    first_line = lines["source_line"].groupby(key.to_numpy()).transform("first")
-    return first_line.where(key.duplicated()).astype("Int64")
+    repeat = key.duplicated().to_numpy()
+    first_line = pd.Series(lines["source_line"].to_numpy(), index=key.to_numpy())[~repeat]
+    return repeat, key[repeat].map(first_line)
+
+
+def _stripped(lines: pd.DataFrame, field: str) -> pd.Series:
+    if field not in lines:
+        return pd.Series(pd.NA, index=lines.index, dtype="string")
+    return lines[field].astype("string").str.strip()
 
 
 def clean_order_lines(
@@ -74,52 +81,67 @@ def clean_order_lines(
     exact duplicate of an earlier line; missing customer id; unparseable date (by
     `date_format`, never guessed); unparseable quantity or price; non-product stock code
     (`non_product_codes`, case-insensitive); zero quantity; non-positive price.
+
+    Customer ids, invoices, items and countries come out as categoricals (a few bytes per line).
     """
     delivered = [c for c in lines.columns if c != "source_line"]
-    text = lines[delivered].astype("string[pyarrow]").apply(lambda column: column.str.strip())
-    dates = pd.to_datetime(text["invoice_date"], format=params["date_format"], errors="coerce")
-    quantity = pd.to_numeric(text["quantity"], errors="coerce")
-    price = pd.to_numeric(text["unit_price"], errors="coerce")
-    item = text["stock_code"] if "stock_code" in text else pd.Series(pd.NA, index=text.index)
+    customer_id = _id_text(_stripped(lines, "customer_id"))
+    invoice = _stripped(lines, "invoice").fillna("")
+    item = _stripped(lines, "stock_code")
+    dates = pd.to_datetime(
+        _stripped(lines, "invoice_date"), format=params["date_format"], errors="coerce"
+    )
+    quantity = pd.to_numeric(_stripped(lines, "quantity"), errors="coerce").to_numpy(float)
+    price = pd.to_numeric(_stripped(lines, "unit_price"), errors="coerce").to_numpy(float)
     codes = {str(code).strip().upper() for code in params["non_product_codes"]}
-    duplicate_of = _duplicate_of(lines, delivered)
+    repeat, first_line = _duplicate_of(lines, delivered)
 
     rules = [
-        (duplicate_of.notna(), "duplicate of line " + duplicate_of.astype("string")),
-        (text["customer_id"].fillna("").eq(""), "missing customer id"),
-        (dates.isna(), "unparseable date (expected " + params["date_format"] + ")"),
-        (quantity.isna() | ~np.isfinite(quantity), "unparseable quantity"),
-        (price.isna() | ~np.isfinite(price), "unparseable price"),
-        (item.str.upper().isin(codes).fillna(False), "non-product stock code"),
-        (quantity.eq(0), "zero quantity"),
-        (price.le(0), "non-positive price"),
+        ("duplicate", repeat),
+        ("missing customer id", customer_id.fillna("").eq("").to_numpy()),
+        (f"unparseable date (expected {params['date_format']})", dates.isna().to_numpy()),
+        ("unparseable quantity", ~np.isfinite(quantity)),
+        ("unparseable price", ~np.isfinite(price)),
+        ("non-product stock code", item.str.upper().isin(codes).fillna(False).to_numpy(bool)),
+        ("zero quantity", quantity == 0),
+        ("non-positive price", price <= 0),
     ]
-    reason = pd.Series(pd.NA, index=lines.index, dtype="string")
-    for failing, why in reversed(rules):  # the first rule that applies wins
-        reason = reason.mask(failing.fillna(False).astype(bool), why)
-    bad = reason.notna()
+    rule = np.zeros(
+        len(lines), dtype=np.int8
+    )  # 0: usable; else the first rule (1-based) that fails
+    for number, (_, failing) in reversed(list(enumerate(rules, start=1))):
+        rule[failing] = number
+    bad = rule > 0
+    reason = pd.Series(np.asarray([why for why, _ in rules], dtype=object)[rule[bad] - 1])
+    reason[rule[bad] == 1] = "duplicate of line " + first_line.astype(str).to_numpy()
+    quarantine = lines[bad].reset_index(drop=True).assign(reason=reason.to_numpy())
 
-    quarantine = lines[bad].assign(reason=reason[bad])
     prefix = params["cancellation_prefix"]
-    invoice = text["invoice"].fillna("")
+    good = ~bad
+    plain_invoice = invoice.str.removeprefix(prefix)
     clean = pd.DataFrame(
         {
-            "source_line": lines["source_line"],
-            "customer_id": _id_text(text["customer_id"]),
-            "invoice": invoice.str.removeprefix(prefix),
+            "source_line": lines["source_line"].to_numpy()[good],
+            "customer_id": customer_id[good].astype("category"),
+            "invoice": plain_invoice[good].astype("category"),
             # the netting key: the stock code, or the invoice for a one-row-per-invoice export
-            "item": item.fillna(invoice.str.removeprefix(prefix)),
-            "invoice_date": dates,
+            "item": item.fillna(plain_invoice)[good].astype("category"),
+            "invoice_date": dates[good],
             # a cancellation is negative whatever its sign in the file
-            "quantity": np.where(invoice.str.startswith(prefix), -quantity.abs(), quantity),
-            "unit_price": price,
-            "country": text["country"] if "country" in text else pd.NA,
+            "quantity": np.where(invoice.str.startswith(prefix), -np.abs(quantity), quantity)[good],
+            "unit_price": price[good],
+            "country": _stripped(lines, "country")[good].astype("category"),
         }
-    )[~bad].reset_index(drop=True)
+    ).reset_index(drop=True)
     clean["is_cancellation"] = clean["quantity"] < 0
-    clean["item_is_product"] = "stock_code" in text
+    clean["item_is_product"] = "stock_code" in lines
     logger.info("Order lines: %d usable, %d quarantined", len(clean), int(bad.sum()))
-    return clean, quarantine.reset_index(drop=True)
+    return clean, quarantine
+
+
+def count_lines(lines: pd.DataFrame) -> int:
+    """The number of order lines in (for the line accounting)."""
+    return len(lines)
 
 
 def _id_text(ids: pd.Series) -> pd.Series:
@@ -127,10 +149,10 @@ def _id_text(ids: pd.Series) -> pd.Series:
     return ids.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
-def _consumed(quantity: pd.Series, groups: list[pd.Series], matched: pd.Series) -> pd.Series:
-    """Per line, how much of the group's `matched` quantity it absorbs, lines taken in order."""
-    cumulative = quantity.groupby(groups, sort=False).cumsum()
-    return (matched - (cumulative - quantity)).clip(lower=0).clip(upper=quantity)
+def _consumed(amount: np.ndarray, key: np.ndarray, matched: np.ndarray) -> np.ndarray:
+    """Per line, how much of its group's `matched` quantity it absorbs, lines taken in order."""
+    cumulative = pd.Series(amount).groupby(key, sort=False).cumsum().to_numpy()
+    return np.clip(matched - (cumulative - amount), 0, amount)
 
 
 def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -145,35 +167,34 @@ def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns the lines with `status` (used | netted) and `net_quantity`, and that quarantine.
     """
-    lines = clean.sort_values(["invoice_date", "source_line"], kind="stable").reset_index(drop=True)
-    amount = lines["quantity"].abs()
-    key = [lines["customer_id"], lines["item"]]
-    bought = amount.where(~lines["is_cancellation"], 0).groupby(key).transform("sum")
-    cancelled = amount.where(lines["is_cancellation"], 0).groupby(key).transform("sum")
+    lines = clean.sort_values(["invoice_date", "source_line"], kind="stable", ignore_index=True)
+    cancel = lines["is_cancellation"].to_numpy(bool)
+    amount = np.abs(lines["quantity"].to_numpy(float))
+    customer = lines["customer_id"].cat.codes.to_numpy(np.int64)
+    items = len(lines["item"].cat.categories) + 1
+    key = customer * items + lines["item"].cat.codes.to_numpy(np.int64)
+    bought = pd.Series(np.where(cancel, 0.0, amount)).groupby(key).transform("sum").to_numpy()
+    cancelled = pd.Series(np.where(cancel, amount, 0.0)).groupby(key).transform("sum").to_numpy()
     matched = np.minimum(bought, cancelled)
 
-    purchases = lines.index[~lines["is_cancellation"]][::-1]  # the latest purchases first
-    cancels = lines.index[lines["is_cancellation"]]  # the earliest cancellations first
-    consumed = pd.concat(
-        [
-            _consumed(amount[idx], [lines["customer_id"][idx], lines["item"][idx]], matched[idx])
-            for idx in (purchases, cancels)
-        ]
-    ).reindex(lines.index)
+    consumed = np.empty(len(lines))
+    # the latest purchases first, the earliest cancellations first
+    for rows in (np.flatnonzero(~cancel)[::-1], np.flatnonzero(cancel)):
+        consumed[rows] = _consumed(amount[rows], key[rows], matched[rows])
     remaining = amount - consumed
-    lines["net_quantity"] = np.where(lines["is_cancellation"], -remaining, remaining)
-    lines["status"] = np.where(remaining > 0, "used", "netted")
+    net_quantity = np.where(cancel, -remaining, remaining)
+    used = remaining > 0
+    lines["net_quantity"] = net_quantity
+    lines["status"] = pd.Categorical.from_codes(used.astype(np.int8), ["netted", "used"])
 
-    has_purchase = (
-        (lines["net_quantity"] > 0).groupby(lines["customer_id"]).transform("any").astype(bool)
-    )
-    orphan = (lines["status"] == "used") & ~has_purchase
+    has_purchase = pd.Series(net_quantity > 0).groupby(customer).transform("any").to_numpy(bool)
+    orphan = used & ~has_purchase
     quarantine = lines[orphan].assign(reason="return without a purchase by this customer")
     lines = lines[~orphan].reset_index(drop=True)
     logger.info(
         "Netting: %d lines netted, %d unmatched return lines",
-        int((lines["status"] == "netted").sum()),
-        int(((lines["status"] == "used") & (lines["net_quantity"] < 0)).sum()),
+        int((~used).sum()),
+        int((used & cancel & ~orphan).sum()),
     )
     return lines, quarantine.reset_index(drop=True)
 
@@ -187,7 +208,8 @@ def snapshot_date(lines: pd.DataFrame, params: dict[str, Any]) -> pd.Timestamp:
 
 def _mode_by(values: pd.Series, groups: pd.Series) -> pd.Series:
     """Most frequent value per group; ties go to the alphabetically first."""
-    counts = pd.DataFrame({"g": groups, "v": values}).value_counts().reset_index(name="n")
+    counts = pd.DataFrame({"g": groups, "v": values}).groupby(["g", "v"], observed=True).size()
+    counts = counts.reset_index(name="n")
     counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
     return counts.drop_duplicates("g").set_index("g")["v"]
 
@@ -202,20 +224,31 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
     bound), return rate (unmatched returns / (purchases + unmatched returns), by value) and country
     (the customer's most frequent, when the log has one).
     """
-    used = net_lines[net_lines["status"] == "used"]
-    value = used["net_quantity"] * used["unit_price"]
-    purchase = used["net_quantity"] > 0
+    used = (net_lines["status"] == "used").to_numpy(bool)
+    quantity = net_lines["net_quantity"].to_numpy(float)
+    value = quantity * net_lines["unit_price"].to_numpy(float)
+    buy, back = used & (quantity > 0), used & (quantity < 0)
     snapshot = snapshot_date(net_lines, params)
-    day = used["invoice_date"].dt.normalize()
-    buys = used[purchase].assign(day=day[purchase], value=value[purchase])
-    per = buys.groupby("customer_id", sort=True)
+    buys = pd.DataFrame(
+        {
+            "customer_id": net_lines["customer_id"][buy],
+            "day": net_lines["invoice_date"][buy].dt.normalize(),
+            "invoice": net_lines["invoice"][buy],
+            "item": net_lines["item"][buy],
+            "value": value[buy],
+        }
+    )
+    per = buys.groupby("customer_id", observed=True, sort=True)
     first, last = per["day"].min(), per["day"].max()
     frequency = per["invoice"].nunique()
     gross = per["value"].sum()
-    returned = (-value[~purchase]).groupby(used.loc[~purchase, "customer_id"]).sum()
+    returned = (
+        pd.Series(-value[back])
+        .groupby(net_lines["customer_id"][back].to_numpy(), observed=True)
+        .sum()
+    )
     returned = returned.reindex(gross.index, fill_value=0.0)
     monetary = gross - returned
-    tenure = (snapshot - first).dt.days
     span = (last - first).dt.days
     features = pd.DataFrame(
         {
@@ -223,7 +256,7 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
             "frequency": frequency,
             "monetary": monetary.round(2),
             "average_order_value": (monetary / frequency).round(2),
-            "tenure": tenure,
+            "tenure": (snapshot - first).dt.days,
             "distinct_products": per["item"].nunique(),
             "mean_days_between_orders": np.where(
                 frequency > 1, span / (frequency - 1).clip(lower=1), (snapshot - last).dt.days
@@ -234,13 +267,15 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
     if not net_lines["item_is_product"].all():  # a one-row-per-invoice export: no products
         features = features.drop(columns="distinct_products")
     if net_lines["country"].notna().any():
-        features["country"] = _mode_by(buys["country"].fillna(""), buys["customer_id"])
+        country = net_lines["country"][buy].astype("string").fillna("")
+        features["country"] = _mode_by(country, buys["customer_id"].astype("string"))
+    features.index = features.index.astype("string")
     features.index.name = "customer_id"
     return features.reset_index()
 
 
 def build_line_accounting(
-    lines: pd.DataFrame,
+    lines_in: int,
     quarantine: pd.DataFrame,
     netting_quarantine: pd.DataFrame,
     net_lines: pd.DataFrame,
@@ -255,7 +290,7 @@ def build_line_accounting(
     by_reason = reasons.str.replace(r"^duplicate of line \d+$", "duplicate line", regex=True)
     accounting = {
         "source_file": params["source_file"],
-        "lines_in": len(lines),
+        "lines_in": lines_in,
         "lines_used": int((net_lines["status"] == "used").sum()),
         "lines_netted": int((net_lines["status"] == "netted").sum()),
         "lines_quarantined": len(reasons),

@@ -11,6 +11,7 @@ from .nodes import (
     build_customer_features,
     build_line_accounting,
     clean_order_lines,
+    count_lines,
     net_cancellations,
     standardise_order_lines,
 )
@@ -30,6 +31,12 @@ def create_feature_pipeline(parameters: str = "params:customer_features") -> Pip
                 ["order_lines_raw", parameters],
                 "order_lines_standardised",
                 name="standardise_order_lines_node",
+            ),
+            Node(
+                count_lines,
+                "order_lines_standardised",
+                "order_lines_in",
+                name="count_order_lines_node",
             ),
             Node(
                 clean_order_lines,
@@ -52,7 +59,7 @@ def create_feature_pipeline(parameters: str = "params:customer_features") -> Pip
             Node(
                 build_line_accounting,
                 [
-                    "order_lines_standardised",
+                    "order_lines_in",
                     "order_lines_quarantine",
                     "netting_quarantine",
                     "order_lines_net",
