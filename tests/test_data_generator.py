@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from customer_segmentation.card_generator import (
     CARD_COLUMNS,
     CARD_DIRTY_ROWS,
@@ -18,8 +20,17 @@ from customer_segmentation.data_generator import (
     generate_clean_customers,
     generate_customers,
     generate_new_customers,
+    planted_counts,
     to_csv_text,
     write_default_data,
+)
+from customer_segmentation.order_log_generator import (
+    BEHAVIOURS,
+    DATE_FORMAT,
+    DIRT,
+    NON_PRODUCT_CODES,
+    ORDER_COLUMNS,
+    generate_order_log,
 )
 from tests.conftest import PROJECT_ROOT
 
@@ -76,3 +87,35 @@ def test_cards_example_is_right_skewed_with_four_planted_segments_and_dirty_rows
     for kind, (position, column, value, _) in CARD_DIRTY_ROWS.items():
         assert cards.loc[position, column] == value and cards.loc[position, "dirty_kind"] == kind
     assert cards["CUST_ID"].duplicated().sum() == 1
+
+
+def test_order_log_has_six_planted_behaviours_and_the_documented_dirt():
+    log, planted = generate_order_log()
+    assert list(log.columns) == ORDER_COLUMNS
+    assert planted.value_counts().to_dict() == {
+        b.name: n
+        for b, n in zip(
+            BEHAVIOURS, planted_counts([b.share for b in BEHAVIOURS], 2_000), strict=True
+        )
+    }
+    assert 50_000 <= len(log) <= 60_000
+    dates = pd.to_datetime(log["InvoiceDate"], format=DATE_FORMAT, errors="coerce")
+    assert dates.isna().sum() == 1 and (log["InvoiceDate"] == DIRT["bad_date"]).sum() == 1
+    assert (dates.max() - dates.min()).days >= 390  # 13 months
+    assert (log["Quantity"] == DIRT["bad_quantity"]).sum() == 1
+    assert (log["UnitPrice"] == "0.00").sum() == DIRT["zero_prices"]
+    assert log.duplicated().sum() >= DIRT["duplicate_lines"]
+    assert (log["CustomerID"] == "").mean() > 0.01
+    assert log["StockCode"].isin(list(NON_PRODUCT_CODES)).sum() > 100
+    huge = log[
+        log["Quantity"].isin([str(DIRT["huge_cancelled_line"]), f"-{DIRT['huge_cancelled_line']}"])
+    ]
+    assert huge["InvoiceNo"].tolist() == ["536364", "C536364"]
+    champions = planted[planted == "Champions"].index
+    orders = log[log["CustomerID"].isin(champions)].groupby("CustomerID")["InvoiceNo"].nunique()
+    assert orders.median() >= 20
+
+
+def test_order_log_generator_is_seeded():
+    assert generate_order_log(100, seed=1)[0].equals(generate_order_log(100, seed=1)[0])
+    assert not generate_order_log(100, seed=1)[0].equals(generate_order_log(100, seed=2)[0])

@@ -1,5 +1,6 @@
-"""Bad input, as a property: any table through data_processing (and scoring) either succeeds with every
-row accounted for, or stops with a DataValidationError, never another exception."""
+"""Bad input, as a property: any table through data_processing (and scoring), and any order log through
+customer_features, either succeeds with every row (line) accounted for, or stops with a
+DataValidationError, never another exception."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_customers
 from customer_segmentation.errors import DataValidationError
-from customer_segmentation.pipelines import clustering, data_processing, scoring
+from customer_segmentation.pipelines import clustering, customer_features, data_processing, scoring
 from tests.conftest import load_parameters, run_pipeline
 
 HEADERS = [*RAW_COLUMNS, "Gender", "source_line", "reason", " Age ", "Notes"]
@@ -146,3 +147,74 @@ def test_the_generated_tables_include_accepted_and_refused_ones():
         raw_tables(), lambda table: not accepted(table) and len(table) > 0, settings=quick
     )
     assert len(refused) > 0
+
+
+ORDER_HEADER = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+                "CustomerID", "Country"]  # fmt: skip
+# Plausible order-line values most of the time (few customers, items and invoices, so that lines
+# repeat, cancel and net), anything else sometimes.
+ORDER_PLAUSIBLE = {
+    "InvoiceNo": st.sampled_from(["1", "2", "3", "C1", "C2", "C9", "4"]),
+    "StockCode": st.sampled_from(["A", "B2", "POST", "m", "85123A"]),
+    "Description": st.sampled_from(["x", ""]),
+    "Quantity": st.integers(min_value=-30, max_value=30).map(str),
+    "InvoiceDate": st.sampled_from(
+        ["01/05/2025 10:00", "03/20/2025 23:59", "12/31/2024 00:00", "02/29/2025 10:00"]
+    ),
+    "UnitPrice": st.sampled_from(["2.50", "0", "-1", "1e3", "0.01"]),
+    "CustomerID": st.sampled_from(["1", "2", "17850.0", " 3 ", ""]),
+    "Country": st.sampled_from(["United Kingdom", "France", ""]),
+}
+
+
+@st.composite
+def order_logs(draw) -> pd.DataFrame:
+    """An order log as the raw dataset delivers it: the Online Retail header (sometimes a column
+    short), every cell text or None."""
+    header = [
+        h for h in ORDER_HEADER if h in ("InvoiceNo", "CustomerID") or draw(st.integers(0, 15))
+    ]
+    columns = [
+        st.integers(0, 9).flatmap(lambda i, h=h: ORDER_PLAUSIBLE[h] if i < 8 else CELLS)
+        for h in header
+    ]
+    rows = draw(st.lists(st.tuples(*columns), max_size=30))
+    return pd.DataFrame(rows, columns=header, dtype=object)
+
+
+@PROPERTY
+@given(log=order_logs())
+def test_any_order_log_is_accounted_line_by_line_or_refused(log):
+    params = load_parameters("transactions")["customer_features"]
+    outputs = run_or_refuse(
+        customer_features.create_pipeline(),
+        {"order_lines_raw": log, "params:customer_features": params},
+    )
+    if outputs is not None:
+        accounting = outputs["line_accounting"]
+        assert accounting["lines_in"] == len(log) and accounting["holds"]
+        quarantined = len(outputs["order_lines_quarantine"]) + len(outputs["netting_quarantine"])
+        assert accounting["lines_quarantined"] == quarantined
+        features = outputs["customer_features"]
+        assert features["customer_id"].is_unique and len(features) == accounting["customers_out"]
+        numeric = features.drop(columns=["customer_id", "country"], errors="ignore")
+        assert numeric.notna().all().all() and (features["frequency"] >= 1).all()
+        assert outputs["rfm_scores"]["rfm_segment"].notna().all()
+
+
+def test_the_generated_order_logs_include_accepted_and_refused_ones():
+    """Not a vacuous pass: some generated logs give customers, others are refused."""
+    params = load_parameters("transactions")["customer_features"]
+
+    def customers_out(log: pd.DataFrame) -> int:
+        inputs = {"order_lines_raw": log, "params:customer_features": params}
+        outputs = run_or_refuse(customer_features.create_pipeline(), inputs)
+        return -1 if outputs is None else outputs["line_accounting"]["customers_out"]
+
+    quick = settings(max_examples=200, database=None, deadline=None, phases=[Phase.generate])
+    accepted = find(order_logs(), lambda log: customers_out(log) > 0, settings=quick)
+    assert customers_out(accepted) > 0
+    refused = find(
+        order_logs(), lambda log: customers_out(log) < 0 and len(log) > 0, settings=quick
+    )
+    assert customers_out(refused) < 0

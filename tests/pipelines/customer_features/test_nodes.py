@@ -163,6 +163,22 @@ def test_a_missing_required_column_names_the_file_the_field_and_the_headers(para
     assert "unit_price: one of ['UnitPrice', 'Price']" in message and "'InvoiceNo'" in message
 
 
+def test_a_wrong_date_format_quarantining_every_line_stops_with_the_format_and_examples(params):
+    params = {**params, "date_format": "%d/%m/%Y %H:%M"}  # the log is month-first
+    rows = [row for row in LOG if row[4][:2] in ("02", "03") and int(row[4][3:5]) > 12]
+    with pytest.raises(DataValidationError) as error:
+        clean_order_lines(standardise_order_lines(raw_log(rows), params), params)
+    message = str(error.value)
+    assert f"no usable order line: all {len(rows)} lines would be quarantined" in message
+    assert "'%d/%m/%Y %H:%M'" in message and "unparseable date" in message
+    assert "03/21/2025 12:00" in message  # an example row as delivered
+
+
+def test_a_log_whose_every_purchase_is_cancelled_describes_no_customer_and_says_so(params):
+    with pytest.raises(DataValidationError, match="no customer has a purchase left after netting"):
+        run_nodes(raw_log(LOG[2:4]), params)  # the 74,215 units, bought and cancelled
+
+
 def test_an_empty_log_is_a_clear_error(params):
     with pytest.raises(DataValidationError, match="order_lines.csv: the order log is empty"):
         standardise_order_lines(pd.DataFrame(), params)

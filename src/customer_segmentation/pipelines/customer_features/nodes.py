@@ -115,6 +115,19 @@ def clean_order_lines(
     reason = pd.Series(np.asarray([why for why, _ in rules], dtype=object)[rule[bad] - 1])
     reason[rule[bad] == 1] = "duplicate of line " + first_line.astype(str).to_numpy()
     quarantine = lines[bad].reset_index(drop=True).assign(reason=reason.to_numpy())
+    if bad.all():
+        counts = quarantine["reason"].value_counts()
+        raise DataValidationError(
+            validation_message(
+                params["source_file"],
+                f"no usable order line: all {len(lines):,} lines would be quarantined.",
+                "order lines with a customer id, a date in the declared format "
+                f"(customer_features.date_format: {params['date_format']!r}), a number as "
+                "quantity and price, a price above 0",
+                "; ".join(f"{why}: {n:,} lines" for why, n in counts.head(3).items()),
+                example_rows(quarantine),
+            )
+        )
 
     prefix = params["cancellation_prefix"]
     good = ~bad
@@ -228,6 +241,17 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
     quantity = net_lines["net_quantity"].to_numpy(float)
     value = quantity * net_lines["unit_price"].to_numpy(float)
     buy, back = used & (quantity > 0), used & (quantity < 0)
+    if not buy.any():
+        raise DataValidationError(
+            validation_message(
+                params["source_file"],
+                "no customer has a purchase left after netting cancellations.",
+                "purchases (positive quantities, invoices not starting with "
+                f"{params['cancellation_prefix']!r}) by identified customers",
+                f"{len(net_lines):,} usable lines, all cancelled, cancelling or returns",
+                example_rows(net_lines.drop(columns=["item_is_product"])),
+            )
+        )
     snapshot = snapshot_date(net_lines, params)
     buys = pd.DataFrame(
         {
