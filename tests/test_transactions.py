@@ -23,7 +23,7 @@ def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(p
     assert accounting["lines_in"] == (
         accounting["lines_used"] + accounting["lines_netted"] + accounting["lines_quarantined"]
     )
-    features = pd.read_parquet(latest(data / "04_feature" / "customer_features.parquet"))
+    features = pd.read_parquet(latest(data / "02_intermediate" / "customer_features.parquet"))
     assert len(features) == accounting["customers_out"]
 
     selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
