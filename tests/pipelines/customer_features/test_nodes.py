@@ -223,3 +223,11 @@ def test_rfm_rules_that_leave_cells_uncovered_are_refused(params):
     rules = {**params["rfm"], "segments": params["rfm"]["segments"][:-1]}  # without Hibernating
     with pytest.raises(DataValidationError, match="R1F1, R1F2, R2F1, R2F2"):
         check_rfm_rules(rules)
+
+
+def test_an_rfm_rule_of_the_wrong_shape_is_named(params):
+    rules = {**params["rfm"], "segments": [{"name": "All", "r": [1, 5], "f": "1-5"}]}
+    with pytest.raises(
+        DataValidationError, match=r"found \{'name': 'All', 'r': \[1, 5\], 'f': '1-5'\}"
+    ):
+        check_rfm_rules(rules)

@@ -18,9 +18,6 @@ from customer_segmentation.errors import DataValidationError, example_rows, vali
 logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("invoice", "quantity", "invoice_date", "unit_price", "customer_id")
-OPTIONAL_FIELDS = ("stock_code", "description", "country")
-LINE_COLUMNS = ["source_line", "customer_id", "invoice", "item", "invoice_date", "quantity",
-                "unit_price", "country"]  # fmt: skip
 
 
 def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -48,7 +45,7 @@ def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> 
             validation_message(
                 source,
                 f"required order-line column(s) missing: {', '.join(missing)}.",
-                "; ".join(f"{f}: one of {params['columns'][f]}" for f in missing)
+                "; ".join(f"{f}: one of {params['columns'].get(f, [])}" for f in missing)
                 + " (customer_features.columns in conf/<env>/parameters_customer_features.yml)",
                 f"headers {list(lines_raw.columns)}",
                 example_rows(lines_raw),

@@ -32,6 +32,24 @@ def check_rfm_rules(params: dict[str, Any]) -> list[dict[str, Any]]:
     """The `rfm.segments` rules, checked to cover every R x F cell exactly as written (first match)."""
     bins = params["bins"]
     rules = params["segments"]
+    if not isinstance(bins, int) or bins < 2:
+        raise DataValidationError(
+            f"customer_features.rfm.bins: expected a whole number of at least 2, found {bins!r}"
+        )
+    for rule in rules:
+        ranges = [rule.get("r"), rule.get("f")] if isinstance(rule, dict) else [None]
+        if (
+            not isinstance(rule, dict)
+            or not rule.get("name")
+            or not all(
+                isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r)
+                for r in ranges
+            )
+        ):
+            raise DataValidationError(
+                "customer_features.rfm.segments: expected rules {name, r: [low, high], f: [low, "
+                f"high]}} with whole-number scores 1..{bins}, found {rule!r}"
+            )
     uncovered = []
     for r in range(1, bins + 1):
         for f in range(1, bins + 1):
