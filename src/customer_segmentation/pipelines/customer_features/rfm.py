@@ -64,6 +64,15 @@ def check_rfm_rules(params: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
+def rfm_cell_names(params: dict[str, Any]) -> dict[str, str]:
+    """The RFM segment of every R x F cell ('R5F4' -> 'Champions') by the first matching rule."""
+    rules = check_rfm_rules(params)
+    cells = [(r, f) for r in range(1, params["bins"] + 1) for f in range(1, params["bins"] + 1)]
+    return {
+        f"R{r}F{f}": next(rule["name"] for rule in rules if _matches(rule, r, f)) for r, f in cells
+    }
+
+
 def _matches(rule: dict[str, Any], r: int | np.ndarray, f: int | np.ndarray):
     (r_low, r_high), (f_low, f_high) = rule["r"], rule["f"]
     return (r >= r_low) & (r <= r_high) & (f >= f_low) & (f <= f_high)

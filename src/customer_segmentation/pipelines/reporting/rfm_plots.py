@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from customer_segmentation.pipelines.customer_features.rfm import rfm_cell_names
 from customer_segmentation.plot_style import plain_text, wrapped
 
 
@@ -35,9 +36,6 @@ def summarise_rfm(
         .reindex(pd.MultiIndex.from_product([range(1, bins + 1)] * 2), fill_value=0)
         .unstack()
     )  # fmt: skip
-    cell_names = rfm_scores.drop_duplicates(["r_score", "f_score"]).set_index(
-        ["r_score", "f_score"]
-    )["rfm_segment"]
     joined = segmented_customers[["customer_id", "segment_id", "segment_name"]].merge(
         rfm_scores[["customer_id", "rfm_segment"]].astype({"customer_id": str}),
         on="customer_id",
@@ -52,7 +50,7 @@ def summarise_rfm(
             "r_scores": [int(r) for r in grid.index],
             "f_scores": [int(f) for f in grid.columns],
             "customers": grid.to_numpy().tolist(),
-            "names": {f"R{r}F{f}": name for (r, f), name in cell_names.sort_index().items()},
+            "names": rfm_cell_names(rfm_params["rfm"]),
         },
         "crosstab": {
             "rows": [f"{i} · {name}" for i, name in crosstab.index],
