@@ -1,15 +1,75 @@
-"""The clusterer saved in `segment_model`: K-Means with stable, deterministic segment ids."""
+"""The clusterer saved in `segment_model`: any of the compared algorithms, with stable segment ids.
+
+`OrderedSegments` wraps one clustering algorithm of scikit-learn (`ALGORITHMS`) behind one contract:
+segment ids 1..k in a documented, stable order (1 = largest), `cluster_centers_` in that order, and a
+`predict` for new customers, also for methods that have none of their own:
+
+- k-means, mini-batch and bisecting k-means: the nearest centroid (what their own `predict` does);
+- Gaussian mixture: the mixture's own `predict` (the most probable component);
+- agglomerative (Ward): the nearest centroid of the clusters it found;
+- HDBSCAN: the nearest centroid, unless the customer is farther from it than that segment's farthest
+  member; such customers (and the ones HDBSCAN calls noise, where they lie beyond every segment) get
+  segment 0, "Unassigned".
+
+Above `max_fit_rows` the algorithm is fitted on a seeded sample and every customer is then assigned by
+`predict`, so Ward's O(n^2) memory and HDBSCAN's growth stay bounded.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import (
+    HDBSCAN,
+    AgglomerativeClustering,
+    BisectingKMeans,
+    KMeans,
+    MiniBatchKMeans,
+)
 from sklearn.metrics import pairwise_distances_argmin
 from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
-ALGORITHMS = ("kmeans", "minibatch")
+ALGORITHMS = (
+    "kmeans",
+    "minibatch_kmeans",
+    "bisecting_kmeans",
+    "agglomerative",
+    "gaussian_mixture",
+    "hdbscan",
+)
+ALIASES = {"minibatch": "minibatch_kmeans"}  # the name of earlier versions
+CENTROID_METHODS = ("kmeans", "minibatch_kmeans", "bisecting_kmeans")
+DENSITY_METHODS = ("hdbscan",)  # k is found, not given; some customers stay unassigned
+UNASSIGNED = 0
+
+
+def canonical_algorithm(name: str) -> str:
+    """The algorithm's name in `ALGORITHMS` (earlier names accepted); ValueError if unknown."""
+    algorithm = ALIASES.get(name, name)
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, found {name!r}")
+    return algorithm
+
+
+def native_estimator(algorithm: str, k: int, options: dict[str, Any], random_state: int | None):
+    """The scikit-learn estimator of `algorithm` with `k` clusters (ignored by HDBSCAN) and options."""
+    options = dict(options or {})
+    options.pop("max_fit_rows", None)
+    if algorithm == "kmeans":
+        return KMeans(k, random_state=random_state, **options)
+    if algorithm == "minibatch_kmeans":
+        return MiniBatchKMeans(k, random_state=random_state, **options)
+    if algorithm == "bisecting_kmeans":
+        return BisectingKMeans(k, random_state=random_state, **options)
+    if algorithm == "agglomerative":
+        return AgglomerativeClustering(k, **options)
+    if algorithm == "gaussian_mixture":
+        return GaussianMixture(k, random_state=random_state, **options)
+    return HDBSCAN(**options)
 
 
 def segment_order(sizes: np.ndarray, centers: np.ndarray) -> list[int]:
@@ -17,15 +77,26 @@ def segment_order(sizes: np.ndarray, centers: np.ndarray) -> list[int]:
     return sorted(range(len(sizes)), key=lambda c: (-sizes[c], *np.round(centers[c], 9)))
 
 
-class OrderedKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
-    """K-Means (or mini-batch K-Means) whose segment ids are 1..k in a documented, stable order.
+def fit_rows(n_rows: int, max_rows: int | None, random_state: int | None) -> np.ndarray:
+    """Row positions the algorithm is fitted on: all, or a seeded sample of `max_rows`."""
+    if max_rows is None or n_rows <= max_rows:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, size=int(max_rows), replace=False))
 
-    K-Means numbers its clusters arbitrarily. Here segment 1 is the largest segment, 2 the next, and
-    so on; segments of equal size are ordered by their centroid coordinates. The same partition
-    therefore always gets the same ids, whatever `random_state` found it.
 
-    Fitted attributes: `cluster_centers_` (in id order), `labels_` (ids 1..k), `segment_ids_`,
-    `segment_sizes_`, `inertia_`, `n_features_in_`.
+class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
+    """One clustering algorithm whose segment ids are 1..k in a documented, stable order.
+
+    Segment 1 is the largest segment (by `predict` on the fitted rows), 2 the next, and so on; equal
+    sizes are ordered by centroid coordinates. The same partition therefore always gets the same ids,
+    whatever `random_state` found it. Segment 0 is "Unassigned" (density methods only).
+
+    `options` are the algorithm's own settings (`comparison.algorithms.<name>` in parameters, e.g.
+    `n_init`, `linkage`, `min_cluster_size`); `max_fit_rows` bounds the rows it is fitted on.
+
+    Fitted attributes: `cluster_centers_` (in id order), `labels_`, `segment_ids_`, `segment_sizes_`,
+    `inertia_`, `n_features_in_`, `n_fit_rows_`, `radius_` (density methods).
     """
 
     def __init__(
@@ -36,6 +107,8 @@ class OrderedKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         max_iter: int = 300,
         random_state: int | None = None,
         batch_size: int = 4096,
+        options: dict[str, Any] | None = None,
+        max_fit_rows: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.algorithm = algorithm
@@ -43,47 +116,94 @@ class OrderedKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.batch_size = batch_size
+        self.options = options
+        self.max_fit_rows = max_fit_rows
 
-    def _estimator(self) -> KMeans | MiniBatchKMeans:
-        if self.algorithm == "kmeans":
-            return KMeans(
-                self.n_clusters,
-                n_init=self.n_init,
-                max_iter=self.max_iter,
-                random_state=self.random_state,
-            )
-        if self.algorithm == "minibatch":
-            return MiniBatchKMeans(
-                self.n_clusters,
-                n_init=self.n_init,
-                max_iter=self.max_iter,
-                batch_size=self.batch_size,
-                random_state=self.random_state,
-            )
-        raise ValueError(
-            f"algorithm: expected one of {', '.join(ALGORITHMS)}, found {self.algorithm!r}"
-        )
+    def _options(self, algorithm: str) -> dict[str, Any]:
+        if self.options is not None:
+            return dict(self.options)
+        # the k-means family's settings as constructor arguments (earlier versions' interface)
+        defaults = {"n_init": self.n_init, "max_iter": self.max_iter}
+        if algorithm == "minibatch_kmeans":
+            defaults["batch_size"] = self.batch_size
+        return defaults if algorithm in CENTROID_METHODS else {}
 
-    def fit(self, X, y=None) -> OrderedKMeans:  # noqa: N803 (scikit-learn's signature)
+    def fit(self, X, y=None) -> OrderedSegments:  # noqa: N803 (scikit-learn's signature)
         features = np.asarray(X, dtype=float)
-        estimator = self._estimator().fit(features)
-        raw_labels = pairwise_distances_argmin(features, estimator.cluster_centers_)
-        sizes = np.bincount(raw_labels, minlength=self.n_clusters)
-        order = segment_order(sizes, estimator.cluster_centers_)
-        self.cluster_centers_ = estimator.cluster_centers_[order]
+        algorithm = canonical_algorithm(self.algorithm)
+        rows = fit_rows(len(features), self.max_fit_rows, self.random_state)
+        sample = features[rows]
+        estimator = native_estimator(
+            algorithm, self.n_clusters, self._options(algorithm), self.random_state
+        ).fit(sample)
+        self.mixture_ = estimator if algorithm == "gaussian_mixture" else None
+        if algorithm in CENTROID_METHODS:
+            centers = estimator.cluster_centers_
+        elif algorithm == "gaussian_mixture":
+            centers = estimator.means_
+        else:
+            native = estimator.labels_
+            clusters = np.unique(native[native >= 0])
+            if len(clusters) == 0:
+                raise ValueError(
+                    f"{algorithm} found no cluster in {len(sample)} rows: every row is noise "
+                    "(lower min_cluster_size in comparison.algorithms)"
+                )
+            centers = np.vstack([sample[native == c].mean(axis=0) for c in clusters])
+            if algorithm in DENSITY_METHODS:
+                distance = euclidean_distances(sample[native >= 0], centers)
+                member = np.searchsorted(clusters, native[native >= 0])
+                self._radius = np.array(
+                    [distance[member == c, c].max() for c in range(len(clusters))]
+                )
+        self._algorithm = algorithm
+        self._native_centers = centers
+        native_ids = self._native_predict(features)
+        sizes = np.bincount(native_ids[native_ids >= 0], minlength=len(centers))
+        order = segment_order(sizes, centers)
+        self.cluster_centers_ = centers[order]
         self.segment_sizes_ = sizes[order]
-        self.segment_ids_ = np.arange(1, self.n_clusters + 1)
+        self.segment_ids_ = np.arange(1, len(centers) + 1)
+        self._id_of_native = np.empty(len(centers), dtype=int)
+        self._id_of_native[order] = self.segment_ids_
+        self.radius_ = self._radius[order] if algorithm in DENSITY_METHODS else None
         self.labels_ = self.predict(features)
-        self.inertia_ = float(estimator.inertia_)
+        self.inertia_ = float(
+            getattr(estimator, "inertia_", None)
+            or ((features - self.cluster_centers_[self._nearest(features)]) ** 2).sum()
+        )
         self.n_features_in_ = features.shape[1]
+        self.n_fit_rows_ = len(rows)
         return self
 
+    def _nearest(self, features: np.ndarray) -> np.ndarray:
+        return pairwise_distances_argmin(features, self.cluster_centers_)
+
+    def _native_predict(self, features: np.ndarray) -> np.ndarray:
+        """Positions in the native centers (-1: beyond every density segment's radius)."""
+        if self._algorithm == "gaussian_mixture":
+            return self.mixture_.predict(features)
+        nearest = pairwise_distances_argmin(features, self._native_centers)
+        if self._algorithm in DENSITY_METHODS:
+            distance = euclidean_distances(features, self._native_centers)
+            far = distance[np.arange(len(features)), nearest] > self._radius[nearest]
+            nearest = np.where(far, -1, nearest)
+        return nearest
+
     def predict(self, X) -> np.ndarray:  # noqa: N803
-        """Segment id (1..k) of the nearest centroid."""
+        """Segment id of each row (1..k; 0 = unassigned, density methods only)."""
         check_is_fitted(self, "cluster_centers_")
-        return pairwise_distances_argmin(np.asarray(X, dtype=float), self.cluster_centers_) + 1
+        features = np.asarray(X, dtype=float)
+        if getattr(self, "_algorithm", "kmeans") in CENTROID_METHODS:  # (earlier pickles: kmeans)
+            return self._nearest(features) + 1
+        native = self._native_predict(features)
+        return np.where(native >= 0, self._id_of_native[np.maximum(native, 0)], UNASSIGNED)
 
     def transform(self, X) -> np.ndarray:  # noqa: N803
         """Distance of every row to every centroid (columns in id order)."""
         check_is_fitted(self, "cluster_centers_")
         return euclidean_distances(np.asarray(X, dtype=float), self.cluster_centers_)
+
+
+# The name of earlier versions: saved models load as OrderedSegments.
+OrderedKMeans = OrderedSegments

@@ -10,7 +10,14 @@ from customer_segmentation.pipelines.reporting import create_pipeline as create_
 from customer_segmentation.pipelines.scoring import create_order_log_scoring
 
 # The order of the workflow; Kedro-Viz lists the pipelines in this order.
-WORKFLOW = ["data_processing", "model_selection", "clustering", "reporting", "scoring"]
+WORKFLOW = [
+    "data_processing",
+    "model_selection",
+    "comparison",
+    "clustering",
+    "reporting",
+    "scoring",
+]
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -9,8 +9,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from customer_segmentation.errors import DataValidationError
-from customer_segmentation.models import ALGORITHMS, OrderedKMeans
+from customer_segmentation.models import UNASSIGNED, OrderedSegments
 from customer_segmentation.schema import schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -25,42 +24,49 @@ def fit_segment_model(
     customers: pd.DataFrame,
     feature_transformer: ColumnTransformer,
     k_selection: dict[str, Any],
+    algorithm_choice: dict[str, Any],
     params: dict[str, Any],
+    comparison: dict[str, Any],
 ) -> Pipeline:
-    """Fit the final K-Means with the chosen k; return one sklearn Pipeline (transformer + clusterer).
+    """Fit the chosen algorithm (`algorithm_choice`) with the chosen k; return one sklearn Pipeline
+    (transformer + `OrderedSegments`).
 
     The transformer is the one fitted by data_processing, reused as is, so `predict` on clean
-    raw-schema customers applies exactly the training transformation and returns segment ids 1..k.
+    raw-schema customers applies exactly the training transformation and returns segment ids 1..k
+    (0 = unassigned, density methods only). The algorithm's settings are
+    `comparison.algorithms.<algorithm>`; above its `max_fit_rows` it is fitted on a seeded sample
+    and every customer is assigned by `predict`.
     """
-    if params["algorithm"] not in ALGORITHMS:
-        raise DataValidationError(
-            f"parameter clustering.algorithm: expected one of {', '.join(ALGORITHMS)}, found {params['algorithm']!r}"
-        )
+    algorithm = algorithm_choice["algorithm"]
+    options = dict(comparison["algorithms"][algorithm])
     k = int(k_selection["k"])
     features = feature_transformer.transform(customers[list(feature_transformer.feature_names_in_)])
-    clusterer = OrderedKMeans(
+    clusterer = OrderedSegments(
         n_clusters=k,
-        algorithm=params["algorithm"],
-        n_init=params["n_init"],
-        max_iter=params["max_iter"],
+        algorithm=algorithm,
         random_state=params["random_state"],
-        batch_size=params["batch_size"],
+        options={key: value for key, value in options.items() if key != "max_fit_rows"},
+        max_fit_rows=options.get("max_fit_rows"),
     ).fit(features)
     logger.info(
-        "Fitted %s with k=%d on %d customers; segment sizes %s",
-        params["algorithm"],
-        k,
+        "Fitted %s with %d segments on %d of %d customers; segment sizes %s, unassigned %d",
+        algorithm,
+        len(clusterer.segment_ids_),
+        clusterer.n_fit_rows_,
         len(customers),
         clusterer.segment_sizes_.tolist(),
+        int((clusterer.labels_ == UNASSIGNED).sum()),
     )
     return Pipeline([("features", feature_transformer), ("segments", clusterer)])
 
 
 def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.DataFrame:
-    """Every customer with its `segment_id` and the distance to its segment's centroid (scaled units)."""
-    distances = segment_model.transform(customers[model_features_of(segment_model)])
+    """Every customer with its `segment_id` (the model's `predict`: 0 = unassigned) and the distance
+    to the nearest segment centroid (scaled units)."""
+    X = customers[model_features_of(segment_model)]  # noqa: N806
+    distances = segment_model.transform(X)
     assigned = customers.copy()
-    assigned["segment_id"] = distances.argmin(axis=1) + 1
+    assigned["segment_id"] = segment_model.predict(X)
     assigned["distance_to_centroid"] = distances.min(axis=1)
     return assigned
 

@@ -12,7 +12,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 fit_segment_model,
-                ["customers_primary", "feature_transformer", "k_selection", "params:clustering"],
+                [
+                    "customers_primary",
+                    "feature_transformer",
+                    "k_selection",
+                    "algorithm_choice",
+                    "params:clustering",
+                    "params:comparison",
+                ],
                 "segment_model",
                 name="fit_segment_model_node",
             ),

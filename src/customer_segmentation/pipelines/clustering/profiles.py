@@ -14,6 +14,9 @@ overrides a name per id; names are unique within a run.
 Actions: the first rule of `clustering.actions` whose `when` matches the segment's levels (numeric
 columns) or most common category (categorical columns) gives the suggested action; otherwise
 `clustering.default_action`.
+
+Segment 0 (customers a density method leaves unassigned) is named and given an action by
+`clustering.unassigned`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.errors import DataValidationError
+from customer_segmentation.models import UNASSIGNED
 from customer_segmentation.schema import Schema, schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -112,6 +116,10 @@ def profile_segments(
     rules = applicable_rules(params, numeric + categorical)
     default = str(params["default_action"])
     profiles.insert(1, "suggested_action", [suggest_action(lv, rules, default) for lv in levels])
+    if UNASSIGNED in profiles.index:  # customers a density method left out of every segment
+        unassigned = params.get("unassigned") or {}
+        profiles.loc[UNASSIGNED, "segment_name"] = unassigned.get("name", "Unassigned")
+        profiles.loc[UNASSIGNED, "suggested_action"] = unassigned.get("action", default)
     profiles = profiles.reset_index()
     for _, row in profiles.iterrows():
         logger.info(

@@ -6,6 +6,7 @@ thresholds so that a sweep stays usable at a million customers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,25 @@ def gap_statistic(
     return gap, standard_error
 
 
+def resample_stability(
+    features: np.ndarray,
+    reference_labels: np.ndarray,
+    fit_labels: Callable[[np.ndarray, int], np.ndarray],
+    resamples: int,
+    random_state: int,
+) -> tuple[float, float]:
+    """Mean and spread of the adjusted Rand index between refits on bootstrap resamples
+    (`fit_labels(rows' features, seed)`) and the reference labelling, compared on the rows each
+    resample shares with the data."""
+    rng = np.random.default_rng(random_state)
+    scores = []
+    for r in range(resamples):
+        rows = np.unique(rng.integers(0, len(features), size=len(features)))
+        labels = fit_labels(features[rows], random_state + r)
+        scores.append(adjusted_rand_score(reference_labels[rows], labels))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
 def bootstrap_stability(
     features: np.ndarray,
     reference_labels: np.ndarray,
@@ -83,12 +103,11 @@ def bootstrap_stability(
     kmeans_params: dict,
     random_state: int,
 ) -> tuple[float, float]:
-    """Mean and spread of the adjusted Rand index between fits on bootstrap resamples and the
-    reference labelling, compared on the rows each resample shares with the data."""
-    rng = np.random.default_rng(random_state)
-    scores = []
-    for r in range(resamples):
-        rows = np.unique(rng.integers(0, len(features), size=len(features)))
-        model = make_kmeans(k, kmeans_params, random_state + r).fit(features[rows])
-        scores.append(adjusted_rand_score(reference_labels[rows], model.labels_))
-    return float(np.mean(scores)), float(np.std(scores))
+    """`resample_stability` of K-Means with `k` clusters."""
+    return resample_stability(
+        features,
+        reference_labels,
+        lambda rows, seed: make_kmeans(k, kmeans_params, seed).fit(rows).labels_,
+        resamples,
+        random_state,
+    )

@@ -24,6 +24,7 @@ REPORT_FIGURES = [
     "elbow_plot",
     "k_scores_plot",
     "silhouette_plot",
+    "algorithm_comparison_plot",
     "segment_sizes_plot",
     "profile_heatmap_plot",
     "segment_scatter_plot",
@@ -149,6 +150,8 @@ def create_pipeline(rfm: bool = False, **kwargs) -> Pipeline:
             "k_selection": "k_selection",
             "segment_profiles": "segment_profiles",
             "column_schema": "column_schema",
+            "algorithm_comparison": "algorithm_comparison",
+            "algorithm_choice": "algorithm_choice",
             "params": "params:reporting",
             **{name: name for name in REPORT_FIGURES},
             **(

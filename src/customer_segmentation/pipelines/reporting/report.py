@@ -111,12 +111,15 @@ def build_segment_report(
     k_selection: dict[str, Any],
     segment_profiles: pd.DataFrame,
     column_schema: dict[str, Any],
+    algorithm_comparison: pd.DataFrame,
+    algorithm_choice: dict[str, Any],
     params: dict[str, Any],
     line_accounting: dict[str, Any] | None = None,
     rfm_summary: dict[str, Any] | None = None,
     **figures: bytes,
 ) -> str:
-    """One self-contained HTML page: data quality, how k was chosen, a card per segment, the plots;
+    """One self-contained HTML page: data quality, how k was chosen, which algorithm and why, a card
+    per segment, the plots;
     with an order log, also where its lines went and the RFM segments beside the K-Means segments.
 
     `figures` are PNG bytes by plot dataset name; they are embedded as data URIs, so the file opens
@@ -135,6 +138,8 @@ def build_segment_report(
         features=features,
         profiles=segment_profiles.to_dict(orient="records"),
         segments=_segment_cards(segment_profiles, schema),
+        comparison=algorithm_comparison.to_dict(orient="records"),
+        choice=algorithm_choice,
         line_accounting=line_accounting,
         rfm=rfm_summary,
         figure=lambda name: _figure_html(name, figures.get(name)),
