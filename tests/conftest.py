@@ -62,6 +62,13 @@ def run_pipeline(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
     catalog = DataCatalog()
     for name, value in inputs.items():
         catalog[name] = value
+    for name in pipeline.inputs():  # nested parameters, as Kedro's catalog provides them
+        group, *path = name.removeprefix("params:").split(".")
+        if name.startswith("params:") and path and f"params:{group}" in inputs:
+            value = inputs[f"params:{group}"]
+            for key in path:
+                value = value[key]
+            catalog[name] = value
     for name in pipeline.all_outputs():
         catalog[name] = KeptMemoryDataset()
     SequentialRunner().run(pipeline, catalog)

@@ -100,8 +100,10 @@ def trained_model() -> dict:
     inputs = {
         "customers_raw": generate_customers(300, seed=3)[RAW_COLUMNS],
         "k_selection": {"k": 4},
+        "algorithm_choice": {"algorithm": "kmeans"},
         "params:data_processing": params["data_processing"],
         "params:clustering": params["clustering"],
+        "params:comparison": params["comparison"],
     }
     return run_pipeline(data_processing.create_pipeline() + clustering.create_pipeline(), inputs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import pandas as pd
 import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
@@ -77,6 +78,9 @@ VERSIONED_OUTPUTS = [
     "06_models/feature_transformer.pkl",
     "05_model_input/k_metrics.csv",
     "05_model_input/k_selection.json",
+    "05_model_input/algorithm_comparison.csv",
+    "05_model_input/algorithm_agreement.csv",
+    "05_model_input/algorithm_choice.json",
     "08_reporting/data_quality_report.json",
     "06_models/segment_model.pkl",
     "07_model_output/segment_centroids.csv",
@@ -103,6 +107,26 @@ def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project
         found = versions(data / output)
         assert len(found) == 2, f"{output}: {found}"
         assert all((version / (data / output).name).stat().st_size > 0 for version in found)
+
+
+def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy):
+    data = project_copy / "data"
+    kedro(project_copy, "run", "--params", "clustering.algorithm=best")
+    choice = json.loads(latest(data / "05_model_input" / "algorithm_choice.json").read_text())
+    table = pd.read_csv(latest(data / "05_model_input" / "algorithm_comparison.csv"))
+    eligible = table[(table["stability"] >= 0.8) & (table["smallest_segment_share"] >= 0.02)
+                     & (table["share_unassigned"] <= 0.05)]  # fmt: skip
+    best = eligible.sort_values("silhouette", ascending=False).iloc[0]["algorithm"]
+    assert choice["policy"] == "best" and choice["algorithm"] == best == choice["rule_pick"]
+    with open(latest(data / "06_models" / "segment_model.pkl"), "rb") as file:
+        assert pickle.load(file).named_steps["segments"].algorithm == best
+    report = latest(data / "08_reporting" / "segment_report.html").read_text()
+    assert "Which algorithm?" in report and f"<strong>{best.replace('_', ' ')}</strong>" in report
+    segmented = pd.read_parquet(latest(data / "07_model_output" / "segmented_customers.parquet"))
+    primary = pd.read_parquet(data / "03_primary" / "customers_primary.parquet")
+    assert len(segmented) == len(primary)  # unassigned customers stay, as segment 0
+    scored = pd.read_csv(latest(data / "07_model_output" / "scored_customers.csv"))
+    assert len(scored) == 58 and scored["segment_name"].notna().all()
 
 
 def test_scoring_pipeline_with_a_pinned_model_version(project_copy):

@@ -83,7 +83,10 @@ def customers() -> pd.DataFrame:
 def fitted(customers, parameters, column_schema):
     dp, cl = parameters["data_processing"], parameters["clustering"]
     transformer = fit_feature_transformer(customers, dp)
-    model = fit_segment_model(customers, transformer, {"k": 4}, cl)
+    choice = {"algorithm": "kmeans"}
+    model = fit_segment_model(
+        customers, transformer, {"k": 4}, choice, cl, parameters["comparison"]
+    )
     return model, assign_segments(customers, model), cl, column_schema
 
 

@@ -9,13 +9,14 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_customers
-from customer_segmentation.pipelines import clustering, data_processing, model_selection
+from customer_segmentation.pipelines import clustering, comparison, data_processing, model_selection
 from tests.conftest import load_parameters, run_pipeline
 
 
 def fast_parameters() -> dict:
     params = load_parameters()
     params["model_selection"].update(gap_references=3, stability_resamples=3)
+    params["comparison"].update(stability_resamples=2)
     return params
 
 
@@ -26,6 +27,7 @@ def run_training(params: dict) -> dict:
     pipeline = (
         data_processing.create_pipeline()
         + model_selection.create_pipeline()
+        + comparison.create_pipeline()
         + clustering.create_pipeline()
     )
     return run_pipeline(pipeline, inputs)

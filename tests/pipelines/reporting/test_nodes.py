@@ -211,11 +211,25 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
         "picks": {"elbow": None, "silhouette": 3},
     }
     rp["report_title"] = "Spring campaign segments"
+    comparison = pd.DataFrame(
+        [
+            {"algorithm": "kmeans", "status": "ok", "k": 3, "fit_rows": 300, "customers": 300,
+             "silhouette": 0.61, "calinski_harabasz": 900.0, "davies_bouldin": 0.5,
+             "stability": 0.97, "share_unassigned": 0.0, "smallest_segment_share": 0.2,
+             "fit_seconds": 0.02, "peak_memory_mib": 1.0, "bic_k": None},
+            {"algorithm": "hdbscan", "status": "not run (not in comparison.run)",
+             "fit_rows": 300, "customers": 300},
+        ]
+    )  # fmt: skip
+    choice = {"algorithm": "kmeans", "reason": "set by clustering.algorithm", "rule": "the rule",
+              "rule_pick": "kmeans"}  # fmt: skip
     html = build_segment_report(
         quality,
         selection,
         profiles,
         column_schema,
+        comparison,
+        choice,
         rp,
         elbow_plot=b"\x89PNG fake",
         pca_plot=b"\x89PNG other",
@@ -230,6 +244,10 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert "Segmented on annual income (k$), spending score (1–100)" in html
     assert html.count("<strong>gender:</strong>") == 3  # category shares on every card
     assert "annual income (k$)</td>" in html
+    which = html[html.index('id="which-algorithm"') : html.index('id="segments"')]
+    assert "<strong>kmeans</strong> makes the segments: set by clustering.algorithm" in which
+    assert '<tr class="chosen"><td>kmeans' in which and "0.610" in which
+    assert "hdbscan <em>(not run (not in comparison.run))</em>" in which
 
 
 def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):
@@ -265,7 +283,8 @@ def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):
          "accounting": "40 in = 40 kept + 0 quarantined", "accounting_holds": True,
          "quarantined_by_reason": {}, "values_imputed": {}},
         {"k": 2, "policy": "fixed", "reason": "fixed", "picks": {}},
-        profiles, schema, rp,
+        profiles, schema, pd.DataFrame(columns=["algorithm", "status"]),
+        {"algorithm": "kmeans", "reason": "r", "rule": "r", "rule_pick": None}, rp,
     )  # fmt: skip
     card_a = html[html.index('id="segment-1"') : html.index('id="segment-2"')]
     assert "<strong>card:</strong>\n        Visa 100 %" in card_a

@@ -239,7 +239,7 @@ def choose_algorithm(
             ) from None
         reason = f"set by clustering.algorithm; the rule 'best' would pick {best or 'none'}"
     logger.info("Algorithm: %s (%s)", chosen, reason)
-    row = table.set_index("algorithm").loc[chosen]
+    row = table.set_index("algorithm").reindex([chosen]).iloc[0]
     return {
         "algorithm": chosen,
         "k": int(row["k"]) if row["status"] == "ok" else None,
