@@ -24,6 +24,7 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from customer_segmentation.pipeline_registry import register_pipelines
+from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import copy_project, kedro, latest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -90,7 +91,7 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
     assert "Mid income · Moderate spending · Middle-aged" in cards.first.inner_text()
     assert "Suggested action" in cards.first.inner_text()
     images = page.locator("img[data-plot]")
-    assert images.count() == 12
+    assert images.count() == len(REPORT_FIGURES)
     widths = page.eval_on_selector_all(
         "img[data-plot]", "imgs => imgs.map(i => i.complete && i.naturalWidth)"
     )

@@ -19,8 +19,8 @@ from .plots import plot_algorithm_comparison
 
 def create_candidate_pipeline(algorithm: str) -> Pipeline:
     """The template: fit one algorithm on the shared sample, then score it. Its settings are
-    `params:comparison.algorithms.<algorithm>`, its outputs `<algorithm>.candidate` and
-    `<algorithm>.scores`."""
+    `params:comparison.algorithms.<algorithm>`, its outputs `<algorithm>_candidate` and
+    `<algorithm>_scores`."""
     fit = update_wrapper(partial(fit_candidate, algorithm=algorithm), fit_candidate)
     template = Pipeline(
         [
@@ -42,6 +42,7 @@ def create_candidate_pipeline(algorithm: str) -> Pipeline:
         template,
         namespace=algorithm,
         inputs={"comparison_sample", "k_selection"},
+        outputs={"candidate": f"{algorithm}_candidate", "scores": f"{algorithm}_scores"},
         parameters={
             "params:options": f"params:comparison.algorithms.{algorithm}",
             "params:comparison": "params:comparison",
@@ -70,8 +71,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     compare_algorithms,
                     {
                         "sample": "comparison_sample",
-                        **{f"{a}_candidate": f"{a}.candidate" for a in ALGORITHMS},
-                        **{f"{a}_scores": f"{a}.scores" for a in ALGORITHMS},
+                        **{f"{a}_candidate": f"{a}_candidate" for a in ALGORITHMS},
+                        **{f"{a}_scores": f"{a}_scores" for a in ALGORITHMS},
                     },
                     ["algorithm_comparison", "algorithm_agreement"],
                     name="compare_algorithms_node",
