@@ -7,6 +7,8 @@ segment ids 1..k in a documented, stable order (1 = largest), `cluster_centers_`
 - k-means, mini-batch and bisecting k-means: the nearest centroid (what their own `predict` does);
 - Gaussian mixture: the mixture's own `predict` (the most probable component);
 - agglomerative (Ward): the nearest centroid of the clusters it found;
+- k-prototypes (the `kmodes` package; mixed data): fitted on the numeric features and the category of
+  each one-hot block (`options["categorical_blocks"]`), then the nearest centroid in feature space;
 - HDBSCAN: the nearest centroid, unless the customer is farther from it than that segment's farthest
   member; such customers (and the ones HDBSCAN calls noise, where they lie beyond every segment) get
   segment 0, "Unassigned".
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from kmodes.kprototypes import KPrototypes
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import (
     HDBSCAN,
@@ -40,6 +43,7 @@ ALGORITHMS = (
     "agglomerative",
     "gaussian_mixture",
     "hdbscan",
+    "k_prototypes",
 )
 ALIASES = {"minibatch": "minibatch_kmeans"}  # the name of earlier versions
 CENTROID_METHODS = ("kmeans", "minibatch_kmeans", "bisecting_kmeans")
@@ -56,20 +60,34 @@ def canonical_algorithm(name: str) -> str:
 
 
 def native_estimator(algorithm: str, k: int, options: dict[str, Any], random_state: int | None):
-    """The scikit-learn estimator of `algorithm` with `k` clusters (ignored by HDBSCAN) and options."""
-    options = dict(options or {})
-    options.pop("max_fit_rows", None)
-    if algorithm == "kmeans":
-        return KMeans(k, random_state=random_state, **options)
-    if algorithm == "minibatch_kmeans":
-        return MiniBatchKMeans(k, random_state=random_state, **options)
-    if algorithm == "bisecting_kmeans":
-        return BisectingKMeans(k, random_state=random_state, **options)
+    """The estimator of `algorithm` with `k` clusters (HDBSCAN finds its own) and its options."""
+    settings = {
+        key: value
+        for key, value in (options or {}).items()
+        if key not in ("max_fit_rows", "categorical_blocks")
+    }
+    if algorithm == "hdbscan":
+        return HDBSCAN(**settings)
     if algorithm == "agglomerative":
-        return AgglomerativeClustering(k, **options)
-    if algorithm == "gaussian_mixture":
-        return GaussianMixture(k, random_state=random_state, **options)
-    return HDBSCAN(**options)
+        return AgglomerativeClustering(k, **settings)
+    estimator = {
+        "kmeans": KMeans,
+        "minibatch_kmeans": MiniBatchKMeans,
+        "bisecting_kmeans": BisectingKMeans,
+        "gaussian_mixture": GaussianMixture,
+        "k_prototypes": KPrototypes,
+    }[algorithm]
+    return estimator(k, random_state=random_state, **settings)
+
+
+def mixed_columns(features: np.ndarray, blocks: list[list[int]]) -> tuple[np.ndarray, list[int]]:
+    """The numeric feature columns followed by one category code per one-hot block, and the
+    positions of those codes (k-prototypes' input)."""
+    in_blocks = {column for block in blocks for column in block}
+    numeric = [c for c in range(features.shape[1]) if c not in in_blocks]
+    codes = [features[:, block].argmax(axis=1) for block in blocks]
+    mixed = np.column_stack([features[:, numeric], *codes]) if codes else features[:, numeric]
+    return mixed, list(range(len(numeric), len(numeric) + len(codes)))
 
 
 def segment_order(sizes: np.ndarray, centers: np.ndarray) -> list[int]:
@@ -135,7 +153,15 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         sample = features[rows]
         estimator = native_estimator(
             algorithm, self.n_clusters, self._options(algorithm), self.random_state
-        ).fit(sample)
+        )
+        if algorithm == "k_prototypes":
+            blocks = self._options(algorithm).get("categorical_blocks") or []
+            if not blocks:
+                raise ValueError("k_prototypes needs categorical features (one-hot blocks)")
+            mixed, categorical = mixed_columns(sample, blocks)
+            estimator.fit(mixed, categorical=categorical)
+        else:
+            estimator.fit(sample)
         self.mixture_ = estimator if algorithm == "gaussian_mixture" else None
         if algorithm in CENTROID_METHODS:
             centers = estimator.cluster_centers_

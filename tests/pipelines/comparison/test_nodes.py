@@ -19,6 +19,7 @@ from customer_segmentation.pipelines.comparison.nodes import (
     fit_candidate,
     score_candidate,
 )
+from customer_segmentation.pipelines.data_processing.features import build_features
 from tests.conftest import load_parameters
 
 
@@ -33,7 +34,7 @@ def blobs() -> tuple[np.ndarray, np.ndarray]:
     return make_blobs([300, 200, 120], centers=[[0, 0], [6, 0], [0, 6]], random_state=1)
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", [a for a in ALGORITHMS if a != "k_prototypes"])
 def test_every_algorithm_gives_stable_ids_by_size_and_predicts_its_own_labels(
     algorithm, blobs, comparison
 ):
@@ -75,17 +76,18 @@ def test_models_saved_by_earlier_versions_still_load_and_predict(blobs):
 
 def test_sample_is_a_seeded_prefix_of_a_permutation(comparison):
     features = pd.DataFrame({"a": np.arange(1000.0), "b": 0.0})
-    small = draw_comparison_sample(features, {**comparison, "sample_size": 100})
-    again = draw_comparison_sample(features, {**comparison, "sample_size": 100})
+    transformer = transformer_without_categories()
+    small = draw_comparison_sample(features, transformer, {**comparison, "sample_size": 100})
+    again = draw_comparison_sample(features, transformer, {**comparison, "sample_size": 100})
     assert small["customers"] == 1000 and small["features"].shape == (100, 2)
     assert (small["features"] == again["features"]).all()
-    everyone = draw_comparison_sample(features, comparison)
+    everyone = draw_comparison_sample(features, transformer, comparison)
     assert sorted(everyone["features"][:, 0]) == list(range(1000))
 
 
 def candidates(blobs, comparison, k: int = 3) -> dict:
     features, _ = blobs
-    sample = {"features": features, "customers": len(features)}
+    sample = {"features": features, "customers": len(features), "categorical_blocks": []}
     selection = {"k": k, "k_range": [2, 6]}
     out = {"sample": sample}
     for algorithm in ALGORITHMS:
@@ -100,7 +102,9 @@ def test_one_yardstick_for_every_algorithm(blobs, comparison):
     found = candidates(blobs, comparison)
     table, agreement = compare_algorithms(**found)
     assert table["algorithm"].tolist() == list(ALGORITHMS) and list(table.columns) == SCORE_COLUMNS
-    assert (table["status"] == "ok").all() and (table["stability"] > 0.9).all()
+    ran = table[table["algorithm"] != "k_prototypes"]  # no categorical features here
+    assert (ran["status"] == "ok").all() and (ran["stability"] > 0.9).all()
+    table = ran
     assert table["silhouette"].between(0.5, 1).all() and (table["calinski_harabasz"] > 0).all()
     assert table.set_index("algorithm").loc["gaussian_mixture", "bic_k"] == 3
     assert table.set_index("algorithm").loc["kmeans", "smallest_segment_share"] == pytest.approx(
@@ -114,7 +118,7 @@ def test_one_yardstick_for_every_algorithm(blobs, comparison):
 def test_algorithms_left_out_or_failing_are_reported_not_fatal(blobs, comparison):
     params = {**comparison, "run": ["kmeans"]}
     features, _ = blobs
-    sample = {"features": features, "customers": len(features)}
+    sample = {"features": features, "customers": len(features), "categorical_blocks": []}
     skipped = fit_candidate(
         sample, {"k": 3}, params["algorithms"]["agglomerative"], params, "agglomerative"
     )
@@ -159,4 +163,44 @@ def test_an_unknown_algorithm_is_named_with_the_choices(comparison):
     ):
         choose_algorithm(table, {"algorithm": "dbscan"}, comparison)
     with pytest.raises(DataValidationError, match="found unknown \\['dbscan'\\]"):
-        draw_comparison_sample(pd.DataFrame({"a": [1.0]}), {**comparison, "run": ["dbscan"]})
+        draw_comparison_sample(
+            pd.DataFrame({"a": [1.0]}),
+            transformer_without_categories(),
+            {**comparison, "run": ["dbscan"]},
+        )
+
+
+def test_k_prototypes_runs_on_mixed_data_and_is_compared_with_one_hot_kmeans(comparison):
+    rng = np.random.default_rng(3)
+    channel = np.repeat(["Retail", "Hotel", "Cafe"], [150, 100, 80])
+    spend = np.concatenate([rng.normal(0, 1, 150), rng.normal(3, 1, 100), rng.normal(6, 1, 80)])
+    customers = pd.DataFrame(
+        {"id": [f"c{i}" for i in range(330)], "spend": spend, "channel": channel}
+    )
+    params = {
+        "columns": [{"name": "id", "role": "id"}, {"name": "spend", "role": "numeric"},
+                    {"name": "channel", "role": "categorical"}],
+        "features": ["spend", "channel"], "scaler": "standard", "source_file": "mixed.csv",
+    }  # fmt: skip
+    transformer, features = build_features(customers, params)
+    sample = draw_comparison_sample(features, transformer, comparison)
+    assert sample["categorical_blocks"] == [[1, 2, 3]]  # the three channel columns
+    found = {}
+    for algorithm in ("kmeans", "k_prototypes"):
+        options = comparison["algorithms"][algorithm]
+        candidate = fit_candidate(sample, {"k": 3}, options, comparison, algorithm)
+        found[algorithm] = score_candidate(sample, candidate, options, comparison)
+        assert candidate["status"] == "ok" and found[algorithm]["k"] == 3
+    assert found["k_prototypes"]["silhouette"] > 0.3
+    without = draw_comparison_sample(
+        features[["spend"]], transformer_without_categories(), comparison
+    )
+    skipped = fit_candidate(without, {"k": 3}, {}, comparison, "k_prototypes")
+    assert skipped["status"] == "not run (no categorical features declared)"
+
+
+def transformer_without_categories():
+    params = {"columns": [{"name": "id", "role": "id"}, {"name": "spend", "role": "numeric"}],
+              "features": ["spend"], "scaler": "standard", "source_file": "x.csv"}  # fmt: skip
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0]})
+    return build_features(frame, params)[0]

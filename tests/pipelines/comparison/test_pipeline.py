@@ -22,7 +22,10 @@ def trained() -> dict:
 
 def test_the_comparison_table_covers_every_algorithm_on_all_customers(trained):
     table = trained["algorithm_comparison"].set_index("algorithm")
-    assert table.index.tolist() == list(ALGORITHMS) and (table["status"] == "ok").all()
+    assert table.index.tolist() == list(ALGORITHMS)
+    assert (table.drop(index="k_prototypes")["status"] == "ok").all()
+    assert table.loc["k_prototypes", "status"] == "not run (no categorical features declared)"
+    table = table.drop(index="k_prototypes")
     customers = len(trained["customers_primary"])
     assert (table["fit_rows"] == customers).all() and (table["customers"] == customers).all()
     assert (
@@ -31,7 +34,7 @@ def test_the_comparison_table_covers_every_algorithm_on_all_customers(trained):
     assert trained["algorithm_choice"]["algorithm"] == "kmeans"  # the default names k-means
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", [a for a in ALGORITHMS if a != "k_prototypes"])
 def test_each_algorithm_segments_names_and_scores_end_to_end(trained, algorithm):
     params = fast_parameters()
     inputs = {
@@ -84,3 +87,30 @@ def test_each_algorithm_is_one_namespace_of_the_same_template():
                        if n.namespace == algorithm)  # fmt: skip
         assert names == ["fit_candidate_node", "score_candidate_node"]
     assert f"params:comparison.algorithms.{ALGORITHMS[0]}" in pipeline.inputs()
+
+
+def test_k_prototypes_makes_and_scores_segments_when_a_categorical_feature_is_declared():
+    params = fast_parameters()
+    params["data_processing"]["features"] = ["annual_income_k", "spending_score", "gender"]
+    params["clustering"]["algorithm"] = "k_prototypes"
+    trained = run_training(params)
+    table = trained["algorithm_comparison"].set_index("algorithm")
+    assert table.loc["k_prototypes", "status"] == "ok"
+    assert trained["algorithm_choice"]["algorithm"] == "k_prototypes"
+    model = trained["segment_model"]
+    assert model.named_steps["segments"].algorithm == "k_prototypes"
+    customers = trained["segmented_customers"]
+    assert len(customers) == len(trained["customers_primary"])
+    assert trained["segment_profiles"]["segment_name"].is_unique
+    new = generate_new_customers().dropna()
+    scored = run_pipeline(
+        scoring.create_pipeline(),
+        {
+            "new_customers_raw": new,
+            "segment_model": model,
+            "segment_profiles": trained["segment_profiles"],
+            "params:data_processing": copy.deepcopy(params["data_processing"]),
+            "params:scoring": params["scoring"],
+        },
+    )["scored_customers"]
+    assert scored["segment_id"].between(1, trained["k_selection"]["k"]).all()

@@ -10,6 +10,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import UNASSIGNED, OrderedSegments
+from customer_segmentation.pipelines.data_processing.features import categorical_blocks
 from customer_segmentation.schema import schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def fit_segment_model(
     """
     algorithm = algorithm_choice["algorithm"]
     options = dict(comparison["algorithms"][algorithm])
+    if algorithm == "k_prototypes":
+        options["categorical_blocks"] = categorical_blocks(feature_transformer)
     k = int(k_selection["k"])
     features = feature_transformer.transform(customers[list(feature_transformer.feature_names_in_)])
     clusterer = OrderedSegments(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
@@ -26,6 +27,7 @@ from customer_segmentation.models import (
     OrderedSegments,
     canonical_algorithm,
 )
+from customer_segmentation.pipelines.data_processing.features import categorical_blocks
 from customer_segmentation.pipelines.model_selection.metrics import (
     internal_indices,
     resample_stability,
@@ -52,21 +54,31 @@ def check_comparison_parameters(params: dict[str, Any]) -> None:
         )
 
 
-def draw_comparison_sample(model_features: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+def draw_comparison_sample(
+    model_features: pd.DataFrame, feature_transformer: ColumnTransformer, params: dict[str, Any]
+) -> dict[str, Any]:
     """The rows every algorithm is fitted and scored on, in a seeded random order (all customers up
-    to `sample_size`), and how many customers there are."""
+    to `sample_size`), how many customers there are, and where each categorical feature's one-hot
+    columns are (for k-prototypes)."""
     check_comparison_parameters(params)
     rng = np.random.default_rng(params["random_state"])
     order = rng.permutation(len(model_features))[: params["sample_size"]]
     return {
         "features": model_features.to_numpy(dtype=float)[order],
         "customers": len(model_features),
+        "categorical_blocks": categorical_blocks(feature_transformer),
     }
 
 
 def _model(algorithm: str, k: int, options: dict[str, Any], seed: int) -> OrderedSegments:
     settings = {key: value for key, value in options.items() if key != "max_fit_rows"}
     return OrderedSegments(k, algorithm, random_state=seed, options=settings)
+
+
+def _options(algorithm: str, options: dict[str, Any], sample: dict[str, Any]) -> dict[str, Any]:
+    if algorithm == "k_prototypes":
+        return {**options, "categorical_blocks": sample["categorical_blocks"]}
+    return options
 
 
 def _bic_k(features: np.ndarray, k_range: list[int], options: dict, seed: int) -> int:
@@ -101,6 +113,9 @@ def fit_candidate(
     }
     if algorithm not in params["run"]:
         return {**candidate, "status": "not run (not in comparison.run)"}
+    if algorithm == "k_prototypes" and not sample["categorical_blocks"]:
+        return {**candidate, "status": "not run (no categorical features declared)"}
+    options = _options(algorithm, options, sample)
     features = sample["features"][:rows]
     k = int(k_selection["k"])
     tracemalloc.start()
@@ -155,6 +170,7 @@ def score_candidate(
         first_rows = np.flatnonzero(kept < params["silhouette_sample_size"])
         indices = internal_indices(features[kept], labels[kept], first_rows)
         row.update({key: round(value, 4) for key, value in indices.items()})
+    options = _options(candidate["algorithm"], options, sample)
     stability, _ = resample_stability(
         features,
         labels,

@@ -58,7 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             [
                 Node(
                     draw_comparison_sample,
-                    ["model_features", "params:comparison"],
+                    ["model_features", "feature_transformer", "params:comparison"],
                     "comparison_sample",
                     name="draw_comparison_sample_node",
                 )

@@ -131,3 +131,16 @@ def build_features(
             f"  found:    min {values.min().to_dict()}, max {values.max().to_dict()}"
         )
     return transformer, features
+
+
+def categorical_blocks(transformer: ColumnTransformer) -> list[list[int]]:
+    """Column positions of each categorical feature's one-hot block in the model features (for
+    algorithms that treat categories as categories, such as k-prototypes)."""
+    if "categorical" not in transformer.named_transformers_:
+        return []
+    names = list(transformer.get_feature_names_out())
+    encoder = transformer.named_transformers_["categorical"]
+    return [
+        [names.index(f"{feature}_{category}") for category in categories]
+        for feature, categories in zip(encoder.feature_names_in_, encoder.categories_, strict=True)
+    ]
