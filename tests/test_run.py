@@ -78,9 +78,9 @@ VERSIONED_OUTPUTS = [
     "06_models/feature_transformer.pkl",
     "05_model_input/k_metrics.csv",
     "05_model_input/k_selection.json",
-    "05_model_input/algorithm_comparison.csv",
-    "05_model_input/algorithm_agreement.csv",
-    "05_model_input/algorithm_choice.json",
+    "06_models/algorithm_comparison.csv",
+    "06_models/algorithm_agreement.csv",
+    "06_models/algorithm_choice.json",
     "08_reporting/data_quality_report.json",
     "06_models/segment_model.pkl",
     "07_model_output/segment_centroids.csv",
@@ -112,8 +112,8 @@ def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project
 def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy):
     data = project_copy / "data"
     kedro(project_copy, "run", "--params", "clustering.algorithm=best")
-    choice = json.loads(latest(data / "05_model_input" / "algorithm_choice.json").read_text())
-    table = pd.read_csv(latest(data / "05_model_input" / "algorithm_comparison.csv"))
+    choice = json.loads(latest(data / "06_models" / "algorithm_choice.json").read_text())
+    table = pd.read_csv(latest(data / "06_models" / "algorithm_comparison.csv"))
     eligible = table[(table["stability"] >= 0.8) & (table["smallest_segment_share"] >= 0.02)
                      & (table["share_unassigned"] <= 0.05)]  # fmt: skip
     best = eligible.sort_values("silhouette", ascending=False).iloc[0]["algorithm"]

@@ -95,35 +95,3 @@ def test_the_workflow_starts_from_the_order_log_only_where_the_catalog_declares_
     base = default_pipeline_of(None)  # the same process, another environment
     assert "customers_raw" in base.inputs() and "order_lines_raw" not in base.inputs()
     assert not {n.name for n in base.nodes if "order_lines" in n.name}
-
-
-LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output",
-          "reporting"]  # fmt: skip
-
-
-def test_kedro_viz_layers_flow_in_order_when_the_workflow_starts_from_the_order_log(monkeypatch):
-    """Kedro-Viz drops its layer bands if a dataset feeds an earlier layer (even through unlayered
-    in-memory datasets), so every path through the transactions graph must keep layer order."""
-    monkeypatch.setitem(context._ACTIVE, "starts_from_order_lines", None)
-    bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(PROJECT_ROOT, env="transactions") as session:
-        catalog_config = session.load_context().config_loader["catalog"]
-        workflow = project_pipelines["__default__"]
-
-    def layer(dataset: str) -> int | None:
-        entry = catalog_config.get(dataset) or (
-            catalog_config["{name}_plot"] if dataset.endswith("_plot") else {}
-        )
-        name = entry.get("metadata", {}).get("kedro-viz", {}).get("layer")
-        return LAYERS.index(name) if name else None
-
-    reached: dict[str, int] = {}  # the latest layer upstream of each dataset
-    for node in workflow.nodes:  # topologically sorted
-        upstream = max(
-            [layer(d) if layer(d) is not None else reached.get(d, 0) for d in node.inputs] or [0]
-        )
-        for output in node.outputs:
-            if layer(output) is not None:
-                assert layer(output) >= upstream, (node.name, output, LAYERS[upstream])
-            reached[output] = layer(output) if layer(output) is not None else upstream
-    assert layer("customer_features") == LAYERS.index("intermediate")
