@@ -198,17 +198,21 @@ def test_quantile_scores_fill_every_bin_despite_heavy_ties_and_ignore_row_order(
     ).tolist() == [3, 2, 1]
 
 
-def test_rfm_segments_follow_the_grid_in_parameters(params):
-    rng = np.random.default_rng(1)
-    features = pd.DataFrame(
+def random_rfm_features(n: int, seed: int) -> pd.DataFrame:
+    """`n` customers with random recency, frequency and monetary value."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
-            "customer_id": [f"{i}" for i in range(500)],
-            "recency": rng.integers(0, 365, 500),
-            "frequency": rng.integers(1, 30, 500),
-            "monetary": rng.gamma(2, 300, 500).round(2),
+            "customer_id": [f"{i}" for i in range(n)],
+            "recency": rng.integers(0, 365, n),
+            "frequency": rng.integers(1, 30, n),
+            "monetary": rng.gamma(2, 300, n).round(2),
         }
     )
-    scores = score_rfm(features, params)
+
+
+def test_rfm_segments_follow_the_grid_in_parameters(params):
+    scores = score_rfm(random_rfm_features(500, seed=1), params)
     assert scores[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
     top = scores[(scores["r_score"] == 5) & (scores["f_score"] == 5)]
     assert set(top["rfm_segment"]) == {"Champions"}

@@ -14,20 +14,13 @@ from customer_segmentation.pipelines.reporting.rfm_plots import (
     summarise_rfm,
 )
 from tests.conftest import load_parameters
+from tests.pipelines.customer_features.test_nodes import random_rfm_features
 
 
 @pytest.fixture(scope="module")
 def summary_inputs() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     params = load_parameters("transactions")["customer_features"]
-    rng = np.random.default_rng(4)
-    features = pd.DataFrame(
-        {
-            "customer_id": [f"{i}" for i in range(300)],
-            "recency": rng.integers(0, 365, 300),
-            "frequency": rng.integers(1, 20, 300),
-            "monetary": rng.gamma(2, 100, 300).round(2),
-        }
-    )
+    features = random_rfm_features(300, seed=4)
     scores = score_rfm(features, params)
     # K-Means segments for all but the last 10 customers (as if data_processing set them aside)
     segmented = pd.DataFrame(
