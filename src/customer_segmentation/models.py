@@ -49,6 +49,7 @@ ALIASES = {"minibatch": "minibatch_kmeans"}  # the name of earlier versions
 CENTROID_METHODS = ("kmeans", "minibatch_kmeans", "bisecting_kmeans")
 DENSITY_METHODS = ("hdbscan",)  # k is found, not given; some customers stay unassigned
 UNASSIGNED = 0
+UNASSIGNED_NAME = "Unassigned"  # default of clustering.unassigned.name
 
 
 def canonical_algorithm(name: str) -> str:

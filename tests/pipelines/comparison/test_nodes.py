@@ -7,7 +7,9 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
+from sklearn.pipeline import Pipeline
 
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import ALGORITHMS, UNASSIGNED, OrderedKMeans, OrderedSegments
@@ -20,6 +22,7 @@ from customer_segmentation.pipelines.comparison.nodes import (
     score_candidate,
 )
 from customer_segmentation.pipelines.data_processing.features import build_features
+from customer_segmentation.pipelines.scoring.nodes import score_customers
 from tests.conftest import load_parameters
 
 
@@ -204,3 +207,24 @@ def transformer_without_categories():
               "features": ["spend"], "scaler": "standard", "source_file": "x.csv"}  # fmt: skip
     frame = pd.DataFrame({"id": ["a", "b", "c"], "spend": [1.0, 2.0, 3.0]})
     return build_features(frame, params)[0]
+
+
+def test_a_new_customer_far_from_every_density_segment_is_scored_unassigned(blobs):
+    features, _ = blobs
+    frame = pd.DataFrame(features, columns=["a", "b"])
+    passthrough = ColumnTransformer([("keep", "passthrough", ["a", "b"])]).fit(frame)
+    model = Pipeline(
+        [
+            ("features", passthrough),
+            ("segments", OrderedSegments(3, "hdbscan", options={"min_cluster_size": 40})),
+        ]
+    ).fit(frame)
+    k = len(model.named_steps["segments"].segment_ids_)
+    profiles = pd.DataFrame(
+        {"segment_id": range(1, k + 1), "segment_name": [f"S{i}" for i in range(1, k + 1)]}
+    )
+    new = pd.DataFrame({"customer_id": ["near", "far"], "a": [0.0, 90.0], "b": [0.0, 90.0]})
+    scored = score_customers(new, model, profiles).set_index("customer_id")
+    assert scored.loc["far", "segment_id"] == UNASSIGNED
+    assert scored.loc["far", "segment_name"] == "Unassigned"
+    assert scored.loc["near", "segment_name"].startswith("S")

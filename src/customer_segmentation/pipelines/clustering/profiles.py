@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from customer_segmentation.errors import DataValidationError
-from customer_segmentation.models import UNASSIGNED
+from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
 from customer_segmentation.schema import Schema, schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def profile_segments(
     profiles.insert(1, "suggested_action", [suggest_action(lv, rules, default) for lv in levels])
     if UNASSIGNED in profiles.index:  # customers a density method left out of every segment
         unassigned = params.get("unassigned") or {}
-        profiles.loc[UNASSIGNED, "segment_name"] = unassigned.get("name", "Unassigned")
+        profiles.loc[UNASSIGNED, "segment_name"] = unassigned.get("name", UNASSIGNED_NAME)
         profiles.loc[UNASSIGNED, "suggested_action"] = unassigned.get("action", default)
     profiles = profiles.reset_index()
     for _, row in profiles.iterrows():

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
 from customer_segmentation.pipelines.clustering.nodes import assign_segments, model_features_of
 
 logger = logging.getLogger(__name__)
@@ -44,10 +45,10 @@ def score_customers(
 ) -> pd.DataFrame:
     """New customers with the segment id, segment name and distance of the saved model."""
     scored = assign_segments(customers, segment_model)
-    names = segment_profiles.set_index("segment_id")["segment_name"]
-    scored.insert(
-        scored.columns.get_loc("segment_id") + 1, "segment_name", scored["segment_id"].map(names)
-    )
+    names = scored["segment_id"].map(segment_profiles.set_index("segment_id")["segment_name"])
+    # a density model may leave a new customer unassigned even if every training customer fitted
+    names = names.mask(names.isna() & scored["segment_id"].eq(UNASSIGNED), UNASSIGNED_NAME)
+    scored.insert(scored.columns.get_loc("segment_id") + 1, "segment_name", names)
     logger.info(
         "Scored %d new customers: %s",
         len(scored),
