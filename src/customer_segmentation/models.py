@@ -47,6 +47,7 @@ ALGORITHMS = (
 )
 ALIASES = {"minibatch": "minibatch_kmeans"}  # the name of earlier versions
 CENTROID_METHODS = ("kmeans", "minibatch_kmeans", "bisecting_kmeans")
+WARM_STARTABLE = ("kmeans", "minibatch_kmeans")
 DENSITY_METHODS = ("hdbscan",)  # k is found, not given; some customers stay unassigned
 UNASSIGNED = 0
 UNASSIGNED_NAME = "Unassigned"  # default of clustering.unassigned.name
@@ -68,7 +69,7 @@ def native_estimator(algorithm: str, k: int, options: dict[str, Any], random_sta
         if key not in ("max_fit_rows", "categorical_blocks")
     }
     if algorithm == "hdbscan":
-        return HDBSCAN(**settings)
+        return HDBSCAN(**{"copy": True, **settings})
     if algorithm == "agglomerative":
         return AgglomerativeClustering(k, **settings)
     estimator = {
@@ -112,7 +113,10 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
     whatever `random_state` found it. Segment 0 is "Unassigned" (density methods only).
 
     `options` are the algorithm's own settings (`comparison.algorithms.<name>` in parameters, e.g.
-    `n_init`, `linkage`, `min_cluster_size`); `max_fit_rows` bounds the rows it is fitted on.
+    `n_init`, `linkage`, `min_cluster_size`); `max_fit_rows` bounds the rows it is fitted on. With
+    `warm_start_rows`, k-means and mini-batch k-means on more rows than that first run all their
+    `n_init` starts on a seeded sample of that size, then one fit on every row from the sample's
+    centroids (the same answer on well-separated data, in a fraction of the time).
 
     Fitted attributes: `cluster_centers_` (in id order), `labels_`, `segment_ids_`, `segment_sizes_`,
     `inertia_`, `n_features_in_`, `n_fit_rows_`, `radius_` (density methods).
@@ -128,6 +132,7 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         batch_size: int = 4096,
         options: dict[str, Any] | None = None,
         max_fit_rows: int | None = None,
+        warm_start_rows: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.algorithm = algorithm
@@ -137,6 +142,7 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.options = options
         self.max_fit_rows = max_fit_rows
+        self.warm_start_rows = warm_start_rows
 
     def _options(self, algorithm: str) -> dict[str, Any]:
         if self.options is not None:
@@ -155,6 +161,11 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         estimator = native_estimator(
             algorithm, self.n_clusters, self._options(algorithm), self.random_state
         )
+        if algorithm in WARM_STARTABLE and len(sample) > (self.warm_start_rows or len(sample)):
+            start_rows = fit_rows(len(sample), self.warm_start_rows, self.random_state)
+            start = estimator.fit(sample[start_rows]).cluster_centers_
+            options = {**self._options(algorithm), "init": start, "n_init": 1}
+            estimator = native_estimator(algorithm, self.n_clusters, options, self.random_state)
         if algorithm == "k_prototypes":
             blocks = self._options(algorithm).get("categorical_blocks") or []
             if not blocks:

@@ -161,3 +161,17 @@ def test_consensus_ties_go_to_the_more_stable_then_the_smaller_k():
     assert consensus_pick(picks, {4: 0.8, 6: 0.95, 3: 0.99})[0] == 6
     assert consensus_pick(picks, {4: 0.9, 6: 0.9})[0] == 4
     assert consensus_pick(picks, {})[0] == 4
+
+
+def test_a_sweep_on_a_sample_chooses_the_k_of_the_full_data_and_says_on_how_many_rows(ms):
+    """Above `sweep_sample_size` the sweep runs on a seeded sample: the same k as on every row."""
+    customers = planted_blobs(5, per_blob=2_000, seed=3)  # 10,000 customers
+    ms.update(stability_resamples=0, gap_references=3, silhouette_sample_size=2_000)
+    full = sweep_k(customers, {**ms, "sweep_sample_size": None})
+    sampled = sweep_k(customers, {**ms, "sweep_sample_size": 2_500})
+    assert (full["sweep_rows"] == 10_000).all() and (sampled["sweep_rows"] == 2_500).all()
+    assert (sampled["n_customers"] == 10_000).all()
+    chosen = [select_k(metrics, ms) for metrics in (full, sampled)]
+    assert chosen[0]["k"] == chosen[1]["k"] == 5 and chosen[1]["sweep_rows"] == 2_500
+    at_5 = [m.set_index("k").loc[5, "silhouette"] for m in (full, sampled)]
+    assert abs(at_5[0] - at_5[1]) < 0.01

@@ -50,6 +50,7 @@ def fit_segment_model(
         random_state=params["random_state"],
         options={key: value for key, value in options.items() if key != "max_fit_rows"},
         max_fit_rows=options.get("max_fit_rows"),
+        warm_start_rows=params.get("warm_start_sample_size"),
     ).fit(features)
     logger.info(
         "Fitted %s with %d segments on %d of %d customers; segment sizes %s, unassigned %d",

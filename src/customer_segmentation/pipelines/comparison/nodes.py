@@ -139,7 +139,12 @@ def fit_candidate(
         "labels": model.labels_,
         "fit_seconds": round(seconds, 3),
         "peak_memory_mib": round(peak / 2**20, 1),
-        "bic_k": _bic_k(features, k_selection["k_range"], options, params["random_state"])
+        "bic_k": _bic_k(
+            features[: params["stability_sample_size"]],
+            k_selection["k_range"],
+            options,
+            params["random_state"],
+        )
         if algorithm == "gaussian_mixture"
         else None,
     }
@@ -153,8 +158,8 @@ def score_candidate(
 ) -> dict[str, Any]:
     """The yardstick for one algorithm: silhouette on the sample's first `silhouette_sample_size`
     rows (the same rows for every algorithm), Calinski-Harabasz and Davies-Bouldin on its fitted
-    rows (unassigned customers left out), bootstrap stability (ARI of refits on resamples), the
-    share unassigned and the smallest segment's share."""
+    rows (unassigned customers left out), bootstrap stability (ARI of refits on resamples of the
+    first `stability_sample_size` rows), the share unassigned and the smallest segment's share."""
     row = {column: candidate.get(column) for column in SCORE_COLUMNS}
     if candidate["status"] != "ok":
         return row
@@ -171,9 +176,10 @@ def score_candidate(
         indices = internal_indices(features[kept], labels[kept], first_rows)
         row.update({key: round(value, 4) for key, value in indices.items()})
     options = _options(candidate["algorithm"], options, sample)
+    first = params["stability_sample_size"]
     stability, _ = resample_stability(
-        features,
-        labels,
+        features[:first],
+        labels[:first],
         lambda rows, seed: _model(
             candidate["algorithm"], int(candidate["k"]), options, seed
         ).fit_predict(rows),

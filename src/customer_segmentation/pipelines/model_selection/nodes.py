@@ -63,11 +63,16 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
     """Fit K-Means for k = 1 … k_range.max; one row of metrics per k (WCSS only below k_range.min).
 
     Columns: k, wcss, silhouette (+ the rows it used), calinski_harabasz, davies_bouldin, gap, gap_se,
-    stability_mean, stability_std (NaN when switched off), fit_seconds.
+    stability_mean, stability_std (NaN when switched off), fit_seconds, sweep_rows (the customers
+    the sweep ran on: all, or a seeded sample of `sweep_sample_size`), n_customers.
     """
-    features = model_features.to_numpy(dtype=float)
-    k_min, k_max = check_k_range(features, params)
+    customers = len(model_features)
     kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
+    sweep_rows = seeded_sample(customers, params.get("sweep_sample_size"), seed)
+    features = model_features.to_numpy(dtype=float)[sweep_rows]
+    if len(sweep_rows) < customers:
+        logger.info("Sweeping k on a seeded sample of %d of %d customers", len(features), customers)
+    k_min, k_max = check_k_range(features, params)
     silhouette_rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
     gap_rows = seeded_sample(len(features), params["gap_sample_size"], seed)
     stability_rows = seeded_sample(len(features), params["stability_sample_size"], seed)
@@ -116,8 +121,9 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
     ]  # fmt: skip
     metrics = metrics.reindex(columns=columns)
     metrics["silhouette_rows"] = metrics["silhouette_rows"].astype("Int64")
-    metrics["silhouette_sampled"] = metrics["silhouette_rows"] < len(features)
-    metrics["n_customers"] = len(features)
+    metrics["silhouette_sampled"] = metrics["silhouette_rows"] < customers
+    metrics["sweep_rows"] = len(features)
+    metrics["n_customers"] = customers
     return metrics
 
 
@@ -145,4 +151,7 @@ def select_k(k_metrics: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
         "stability_of_chosen_k": None if k not in stability else round(float(stability[k]), 4),
         "k_range": [int(params["k_range"]["min"]), int(params["k_range"]["max"])],
         "n_customers": int(k_metrics["n_customers"].iloc[0]),
+        "sweep_rows": int(k_metrics["sweep_rows"].iloc[0])
+        if "sweep_rows" in k_metrics
+        else int(k_metrics["n_customers"].iloc[0]),
     }
