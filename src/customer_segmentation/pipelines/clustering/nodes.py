@@ -116,4 +116,4 @@ def build_segmented_customers(
     logger.info(
         "Segmented %d customers into %d segments", len(segmented), segmented["segment_id"].nunique()
     )
-    return segmented, segmented.copy()
+    return segmented, segmented  # the catalog writes it twice; neither dataset changes it

@@ -159,16 +159,19 @@ def plot_pca(
     column_schema: dict[str, Any],
     params: dict[str, Any],
 ) -> Figure:
-    """The scaled features projected on their first two principal components, coloured by segment."""
+    """The scaled features projected on their first two principal components, coloured by segment
+    (above `max_points` customers, components and points from the same seeded sample)."""
     schema = schema_from_dict(column_schema)
+    segmented, note = sample_rows(
+        segmented[[schema.id_column, "segment_id"]], params["max_points"], params["random_state"]
+    )
     features = model_features.reindex(segmented[schema.id_column].astype(str))
     n_components = min(2, features.shape[1])
     pca = PCA(n_components=n_components, random_state=params["random_state"]).fit(features)
-    projected = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
+    shown = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
         columns=[0, 1], fill_value=0.0
     )
-    projected["segment_id"] = segmented["segment_id"].to_numpy()
-    shown, note = sample_rows(projected, params["max_points"], params["random_state"])
+    shown["segment_id"] = segmented["segment_id"].to_numpy()
     ratio = list(pca.explained_variance_ratio_) + [0.0] * (2 - n_components)
     figure = Figure(figsize=(8.5, 6.5), layout="constrained")
     axes = figure.subplots()
