@@ -48,7 +48,7 @@ def fit_segment_model(
         n_clusters=k,
         algorithm=algorithm,
         random_state=params["random_state"],
-        options={key: value for key, value in options.items() if key != "max_fit_rows"},
+        options=options,  # native_estimator leaves out max_fit_rows
         max_fit_rows=options.get("max_fit_rows"),
         warm_start_rows=params.get("warm_start_sample_size"),
     ).fit(features)

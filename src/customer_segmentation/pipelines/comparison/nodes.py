@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score
-from sklearn.mixture import GaussianMixture
 
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import (
@@ -26,6 +25,7 @@ from customer_segmentation.models import (
     UNASSIGNED,
     OrderedSegments,
     canonical_algorithm,
+    native_estimator,
 )
 from customer_segmentation.pipelines.data_processing.features import categorical_blocks
 from customer_segmentation.pipelines.model_selection.metrics import (
@@ -71,8 +71,7 @@ def draw_comparison_sample(
 
 
 def _model(algorithm: str, k: int, options: dict[str, Any], seed: int) -> OrderedSegments:
-    settings = {key: value for key, value in options.items() if key != "max_fit_rows"}
-    return OrderedSegments(k, algorithm, random_state=seed, options=settings)
+    return OrderedSegments(k, algorithm, random_state=seed, options=options)
 
 
 def _options(algorithm: str, options: dict[str, Any], sample: dict[str, Any]) -> dict[str, Any]:
@@ -83,10 +82,10 @@ def _options(algorithm: str, options: dict[str, Any], sample: dict[str, Any]) ->
 
 def _bic_k(features: np.ndarray, k_range: list[int], options: dict, seed: int) -> int:
     """The number of mixture components with the lowest BIC over the model_selection k range."""
-    settings = {key: value for key, value in options.items() if key != "max_fit_rows"}
     ks = range(int(k_range[0]), int(k_range[1]) + 1)
     bic = [
-        GaussianMixture(k, random_state=seed, **settings).fit(features).bic(features) for k in ks
+        native_estimator("gaussian_mixture", k, options, seed).fit(features).bic(features)
+        for k in ks
     ]
     return int(ks[int(np.argmin(bic))])
 
