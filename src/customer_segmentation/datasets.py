@@ -3,6 +3,12 @@
 `RawCustomersDataset` is a pandas CSV dataset that reads every cell as text, so that data_processing
 types and checks each value against the declared schema and can quarantine a bad cell with a reason.
 
+The file is parsed by pandas' pyarrow engine (columnar, multi-threaded, compact Arrow text), which is
+several times faster and lighter than the default parser on millions of rows. When that engine refuses
+an option (such as `nrows`, which Kedro-Viz's preview sets) or the file, the default parser reads it
+instead, so a broken file is still described line by line as below; an explicit `engine` in
+`load_args` is used as given.
+
 It differs from `pandas.CSVDataset` in what a user of raw exports cares about: an empty file (no header
 at all) loads as an empty table, so the pipeline can answer with a `DataValidationError` naming the file;
 and a missing file, a file that is not valid in the declared `encoding`, or a line with the wrong number
@@ -17,8 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
-from kedro.io import DatasetError
-from kedro.io.core import get_filepath_str
+from kedro.io.core import PROTOCOL_DELIMITER, get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset
 
@@ -31,7 +36,26 @@ class RawCustomersDataset(CSVDataset):
     """`pandas.CSVDataset` that reads cells as text, loads an empty file as an empty table, and says
     clearly why a file cannot be read."""
 
-    DEFAULT_LOAD_ARGS: dict[str, Any] = {"dtype": str, "skipinitialspace": False}
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {"dtype": str}
+
+    def _read(self, load_args: dict[str, Any]) -> pd.DataFrame:
+        path = str(self._get_load_path())
+        if self._protocol == "file":
+            return pd.read_csv(path, **load_args)
+        return pd.read_csv(
+            f"{self._protocol}{PROTOCOL_DELIMITER}{path}",
+            storage_options=self._storage_options,
+            **load_args,
+        )
+
+    def _read_columnar(self) -> pd.DataFrame | None:
+        """The file through the pyarrow engine, or None where that engine cannot or will not read it."""
+        if "engine" in self._load_args:
+            return None
+        try:
+            return self._read({**self._load_args, "engine": "pyarrow"})
+        except (ValueError, UnicodeError):  # an option it does not take, or a file it refuses
+            return None
 
     def load(self) -> pd.DataFrame:
         path = PurePosixPath(self._get_load_path())
@@ -46,10 +70,12 @@ class RawCustomersDataset(CSVDataset):
                     "(README: 'Your own customer table')",
                 )
             )
+        columnar = self._read_columnar()
+        if columnar is not None:
+            return columnar
         try:
-            return super().load()
-        except DatasetError as error:  # kedro wraps the parser's error of the inherited load
-            cause = error.__cause__
+            return self._read(self._load_args)
+        except (ValueError, UnicodeError) as cause:
             if isinstance(cause, pd.errors.EmptyDataError):
                 return pd.DataFrame()
             if isinstance(cause, UnicodeDecodeError):

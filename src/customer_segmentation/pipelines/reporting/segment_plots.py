@@ -100,6 +100,13 @@ def plot_segment_scatter(
     return figure
 
 
+def features_of(model_features: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """The model features of the customers `ids` (a plot's sample), in that order. Only the sample's
+    ids are hashed, not the index of millions of customers."""
+    ids = pd.Index(ids.astype(str))
+    return model_features[model_features.index.isin(ids)].reindex(ids)
+
+
 @plain_text
 def plot_segments_3d(
     segmented: pd.DataFrame,
@@ -110,14 +117,12 @@ def plot_segments_3d(
 ) -> go.Figure:
     """Interactive 3-D scatter coloured by segment: on three numeric columns (the features first), or
     on the first three principal components of the model features when there are more than three
-    features. The axis titles say which."""
+    features (components from the shown sample). The axis titles say which."""
     schema = schema_from_dict(column_schema)
     shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
     if model_features.shape[1] > 3:
-        features = model_features.reindex(shown[schema.id_column].astype(str))
-        pca = PCA(n_components=3, random_state=params["random_state"]).fit(
-            model_features.reindex(segmented[schema.id_column].astype(str))
-        )
+        features = features_of(model_features, shown[schema.id_column])
+        pca = PCA(n_components=3, random_state=params["random_state"]).fit(features)
         coordinates = pd.DataFrame(pca.transform(features), index=shown.index)
         titles = [
             f"PC{i + 1} ({ratio:.0%} of variance)"
@@ -165,7 +170,7 @@ def plot_pca(
     segmented, note = sample_rows(
         segmented[[schema.id_column, "segment_id"]], params["max_points"], params["random_state"]
     )
-    features = model_features.reindex(segmented[schema.id_column].astype(str))
+    features = features_of(model_features, segmented[schema.id_column])
     n_components = min(2, features.shape[1])
     pca = PCA(n_components=n_components, random_state=params["random_state"]).fit(features)
     shown = pd.DataFrame(pca.transform(features), index=segmented.index).reindex(
