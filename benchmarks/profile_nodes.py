@@ -1,4 +1,4 @@
-"""Where the time and memory of one whole `kedro run` go, node by node.
+"""Where the time and memory of one whole `kedro run` go, node by node (and dataset by dataset).
 
 `python -m benchmarks.profile_nodes --size 1000000` generates that many Mall-style customers, runs
 `kedro run` (default parameters, `--env` if given) in a temporary copy of the project, and prints per
@@ -30,7 +30,8 @@ def peak_gib() -> float:
 
 
 class NodeProfile:
-    """Kedro hooks that record (node, seconds, peak GiB after, rise of the peak) in run order."""
+    """Kedro hooks that record (node or dataset load/save, seconds, peak GiB after, rise of the peak)
+    in run order."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, float, float, float]] = []
@@ -42,9 +43,28 @@ class NodeProfile:
 
     @hook_impl
     def after_node_run(self, node) -> None:
-        started, peak_before = self._started.pop(node.name)
+        self._finish(node.name)
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        self._started[f"load {dataset_name}"] = (time.perf_counter(), peak_gib())
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str) -> None:
+        self._finish(f"load {dataset_name}")
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str) -> None:
+        self._started[f"save {dataset_name}"] = (time.perf_counter(), peak_gib())
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        self._finish(f"save {dataset_name}")
+
+    def _finish(self, name: str) -> None:
+        started, peak_before = self._started.pop(name)
         peak = peak_gib()
-        self.rows.append((node.name, time.perf_counter() - started, peak, peak - peak_before))
+        self.rows.append((name, time.perf_counter() - started, peak, peak - peak_before))
 
 
 def write_customers(path: Path, size: int) -> None:
@@ -76,7 +96,7 @@ def main() -> None:
             session.run()
         total = time.perf_counter() - started
     print(f"{args.size:,} customers: whole run {total:.1f} s, peak {peak_gib():.2f} GiB")  # noqa: T201
-    print(f"  {'node':<48} {'seconds':>8} {'peak GiB':>9} {'rise':>6}")  # noqa: T201
+    print(f"  {'node, or dataset load/save':<48} {'seconds':>8} {'peak GiB':>9} {'rise':>6}")  # noqa: T201
     slowest = sorted(profile.rows, key=lambda row: -row[1])[: args.top]
     for name, seconds, peak, rise in profile.rows:
         if (name, seconds, peak, rise) in slowest or rise > 0.05:

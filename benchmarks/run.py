@@ -101,7 +101,7 @@ def segmented_customers(n: int, params: dict) -> tuple[pd.DataFrame, pd.DataFram
     assigned = assign_segments(customers, model)
     schema = column_schema(params)
     profiles, _ = profile_segments(assigned, schema, cl)
-    segmented, _ = build_segmented_customers(assigned, profiles, schema)
+    segmented, _ = build_segmented_customers(assigned, profiles)
     return segmented, profiles, build_model_features(customers, transformer, "customer_id")
 
 

@@ -8,18 +8,27 @@ script (`benchmarks/floor.py`). The cases are interleaved per repeat, so they sh
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.data_generator import generate_clean_customers, to_csv_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
+REPEAT_MAX_ROWS = 1_000_000  # larger sizes run once: the median of repeats where it is affordable
+SEED_STYLE_MAX_ROWS = 50_000  # the full-data silhouette grows with the square of the rows
 
 
 def project_copy(source: Path, target: Path, raw_files: dict[str, Path]) -> Path:
@@ -39,8 +48,8 @@ def project_copy(source: Path, target: Path, raw_files: dict[str, Path]) -> Path
     return target
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak resident memory in GiB) of one process."""
+def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak resident memory in GiB, standard output) of one process."""
     result = subprocess.run(
         ["/usr/bin/time", "-f", "%e %M", *command],
         cwd=cwd,
@@ -52,40 +61,124 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{result.stderr[-3000:]}")
     seconds, kilobytes = result.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kilobytes) / 2**20
+    return float(seconds), int(kilobytes) / 2**20, result.stdout
+
+
+@dataclass
+class Case:
+    """One program of the benchmark: its runs, and the answer it gave (chosen k, silhouette)."""
+
+    name: str
+    runs: list[tuple[float, float]] = field(default_factory=list)
+    k: int | None = None
+    silhouette: float | None = None
+    ari: float | None = None
+
+    def seconds(self) -> float:
+        return statistics.median(s for s, _ in self.runs)
+
+    def peak(self) -> float:
+        return statistics.median(m for _, m in self.runs)
+
+
+def latest(folder: Path) -> Path:
+    """The file of the newest version of a versioned dataset."""
+    return max(folder.iterdir()) / folder.name
+
+
+def project_answer(project: Path, floor_labels: Path, case: Case) -> None:
+    """Chosen k and its silhouette from the run's outputs, and the agreement (adjusted Rand index)
+    of its segments with the floor's full-data K-Means when both chose the same k."""
+    selection = json.loads(latest(project / "data/05_model_input/k_selection.json").read_text())
+    metrics = pd.read_csv(latest(project / "data/05_model_input/k_metrics.csv")).set_index("k")
+    case.k, case.silhouette = (
+        selection["k"],
+        round(float(metrics.loc[selection["k"], "silhouette"]), 4),
+    )
+    segmented = pd.read_parquet(
+        latest(project / "data/07_model_output/segmented_customers.parquet"),
+        columns=["customer_id", "segment_id"],
+    )
+    full = pd.read_parquet(floor_labels).merge(segmented, on="customer_id")
+    if full["label"].nunique() == case.k:
+        case.ari = adjusted_rand_score(full["label"], full["segment_id"])
 
 
 def bench_workflow(sizes: list[int], repeats: int, compare: Path | None = None) -> None:
-    """Median wall time and peak memory of the whole `kedro run`, per size, with ratios to the floor."""
-    title = "whole `kedro run` (default parameters) vs the bare scikit-learn floor"
-    print(f"{title}, median of {repeats}")  # noqa: T201  # noqa: T201
+    """Median wall time, peak memory and answer of the whole `kedro run`, the floor and (where it
+    can finish) the seed-style script, per size, as a Markdown table with ratios to the floor."""
     kedro = [sys.executable, "-m", "kedro", "run"]
-    floor = [sys.executable, str(ROOT / "benchmarks" / "floor.py"), "customers.csv"]
+    here = ROOT / "benchmarks"
+    rows: list[tuple[int, Case, Case]] = []
     for n in sizes:
+        runs = repeats if n <= REPEAT_MAX_ROWS else 1
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
             csv = work / "customers.csv"
             csv.write_text(to_csv_text(generate_clean_customers(n, seed=1)))
             raw = {"customers.csv": csv}
-            cases = {"this project": project_copy(ROOT, work / "this", raw)}
+            projects = {"this project": project_copy(ROOT, work / "this", raw)}
             if compare:
-                cases[f"compare {compare.name}"] = project_copy(compare, work / "compare", raw)
-            results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-            results["bare floor"] = []
-            for _ in range(repeats):
-                for name, project in cases.items():
-                    results[name].append(timed(kedro, project))
-                results["bare floor"].append(timed(floor, work))
-        print_medians(f"{n:,} Mall-style customers (5 planted segments, seed 1)", results)
+                projects[f"compare {compare.name}"] = project_copy(compare, work / "compare", raw)
+            cases = {name: Case(name) for name in projects}
+            floor = cases["bare floor"] = Case("bare floor")
+            labels = work / "floor_labels.parquet"
+            floor_command = [sys.executable, str(here / "floor.py"), "customers.csv", str(labels)]
+            for _ in range(runs):
+                for name, project in projects.items():
+                    cases[name].runs.append(timed(kedro, project)[:2])
+                seconds, peak, out = timed(floor_command, work)
+                floor.runs.append((seconds, peak))
+            answer = json.loads(out.strip().splitlines()[-1])
+            floor.k, floor.silhouette = answer["k"], answer["silhouette"]
+            for name, project in projects.items():
+                project_answer(project, labels, cases[name])
+            if n <= SEED_STYLE_MAX_ROWS:
+                seed = cases["seed-style (full silhouette)"] = Case("seed-style (full silhouette)")
+                seconds, peak, out = timed(
+                    [sys.executable, str(here / "seed_style.py"), "customers.csv"], work
+                )
+                seed.runs.append((seconds, peak))
+                answer = json.loads(out.strip().splitlines()[-1])
+                seed.k, seed.silhouette = answer["k"], answer["silhouette"]
+        rows.extend((n, case, floor) for case in cases.values())
+        print_table(rows)
 
 
-def print_medians(title: str, results: dict[str, list[tuple[float, float]]]) -> None:
-    """Median seconds and peak memory per case, and the ratio to the "bare floor" case."""
-    floor_s = statistics.median(s for s, _ in results["bare floor"])
-    print(f"  {title}:")  # noqa: T201
-    for name, runs in results.items():
-        seconds = statistics.median(s for s, _ in runs)
-        memory = statistics.median(m for _, m in runs)
-        print(  # noqa: T201
-            f"    {name:<24} {seconds:8.1f} s  peak {memory:5.2f} GiB  ×{seconds / floor_s:5.2f} floor"
+def machine() -> str:
+    """'<CPU model>, <cores> cores, <memory> GiB' of this machine."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or platform.machine(),
+    )
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB"
+
+
+HEADER = (
+    "| customers | program | runs | seconds (median) | peak memory | × floor | chosen k "
+    "| silhouette | ARI vs full-data K-Means |\n"
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
+def print_table(rows: list[tuple[int, Case, Case]]) -> None:
+    """The results so far as a Markdown table (for benchmarks/README.md), with the date and machine."""
+    lines = [
+        "",
+        f"{datetime.date.today().isoformat()} · {machine()} · Python {platform.python_version()}",
+        "",
+        HEADER,
+    ]
+    for n, case, floor in rows:
+        ari = "" if case.ari is None else f"{case.ari:.4f}"
+        lines.append(
+            f"| {n:,} | {case.name} | {len(case.runs)} | {case.seconds():.1f} s | "
+            f"{case.peak():.2f} GiB | {case.seconds() / floor.seconds():.2f} | {case.k} | "
+            f"{case.silhouette:.4f} | {ari} |"
         )
+    print("\n".join(lines), flush=True)  # noqa: T201

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from kedro.io import DataCatalog, DatasetError, Version
 from matplotlib.figure import Figure
 
-from customer_segmentation.datasets import FigureDataset, RawCustomersDataset
+from customer_segmentation.datasets import (
+    FigureDataset,
+    IndexedParquetDataset,
+    RawCustomersDataset,
+)
 from customer_segmentation.errors import InputFileError
 
 
@@ -16,6 +22,44 @@ def test_raw_customers_are_read_as_text(tmp_path):
     frame = RawCustomersDataset(filepath=str(path)).load()
     assert frame["CustomerID"].tolist() == ["007", "8"]
     assert frame["Age"].iloc[0] == "45k" and frame["Age"].isna().iloc[1]
+
+
+AWKWARD_EXPORT = (
+    b"\xef\xbb\xbfCustomerID,Genre,Age,Note\r\n"  # byte-order mark, Windows line ends
+    b'1,Female, 34 ,"a, b"\r\n'  # spaces kept, a quoted separator
+    b"2,NA,null,\r\n"  # missing-value words
+    b"\r\n"  # a blank line
+    b'3,#N/A,N/A,"two\r\nlines"\r\n'
+    b"4,  ,  ,None\r\n"
+)
+
+
+def test_the_columnar_reader_reads_what_the_default_parser_reads(tmp_path):
+    """The pyarrow engine is used for speed; it must not change a single cell."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(AWKWARD_EXPORT)
+    columnar = RawCustomersDataset(filepath=str(path)).load()
+    default = RawCustomersDataset(filepath=str(path), load_args={"engine": "c"}).load()
+    pd.testing.assert_frame_equal(columnar, default)
+    assert columnar["Age"].tolist()[0] == " 34 " and columnar["Note"].iloc[0] == "a, b"
+    assert columnar["Genre"].isna().tolist() == [False, True, True, False]
+
+
+def test_options_the_columnar_reader_refuses_fall_back_to_the_default_parser(tmp_path):
+    """Kedro-Viz previews a raw file with `nrows`, which the pyarrow engine does not take."""
+    path = tmp_path / "export.csv"
+    path.write_bytes(AWKWARD_EXPORT)
+    preview = RawCustomersDataset(filepath=str(path)).preview(nrows=2)
+    assert preview["data"][0] == ["1", "Female", " 34 ", "a, b"]
+    assert len(preview["data"]) == 2 and pd.isna(preview["data"][1][1:]).all()
+
+
+def test_indexed_parquet_keeps_a_text_index(tmp_path):
+    ids = pd.Index(["007", "8", "C-12"], dtype="str", name="customer_id")
+    features = pd.DataFrame({"income": [0.5, -1.0, 2.25], "score": np.zeros(3)}, index=ids)
+    dataset = IndexedParquetDataset(filepath=str(tmp_path / "features.parquet"))
+    dataset.save(features)
+    pd.testing.assert_frame_equal(dataset.load(), features)
 
 
 def test_empty_file_loads_as_an_empty_table(tmp_path):

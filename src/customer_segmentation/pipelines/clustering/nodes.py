@@ -11,7 +11,6 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import UNASSIGNED, OrderedSegments
 from customer_segmentation.pipelines.data_processing.features import categorical_blocks
-from customer_segmentation.schema import schema_from_dict
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.Data
     to the nearest segment centroid (scaled units)."""
     X = customers[model_features_of(segment_model)]  # noqa: N806
     distances = segment_model.transform(X)
-    assigned = customers.copy()
+    assigned = customers.copy(deep=False)  # copy-on-write: the new columns only
     assigned["segment_id"] = segment_model.predict(X)
     assigned["distance_to_centroid"] = distances.min(axis=1)
     return assigned
@@ -94,22 +93,20 @@ def compute_centroids(assigned: pd.DataFrame, segment_model: Pipeline) -> pd.Dat
 
 
 def build_segmented_customers(
-    assigned: pd.DataFrame, segment_profiles: pd.DataFrame, column_schema: dict[str, Any]
+    assigned: pd.DataFrame, segment_profiles: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every kept customer with original columns, segment id, segment name and distance.
+    """Every kept customer with original columns, segment id, segment name and distance, in the
+    order of the customer table (so the file lines up with the input; filter on `segment_id` for a
+    segment's customers). Not re-sorting saves a full copy of the table: 0.5 GiB at 10M customers.
 
     Returned twice: once for the CSV dataset, once for the Parquet dataset.
     """
     names = segment_profiles.set_index("segment_id")["segment_name"]
-    segmented = assigned.copy()
+    segmented = assigned.copy(deep=False).reset_index(drop=True)
     segmented.insert(
         segmented.columns.get_loc("segment_id") + 1,
         "segment_name",
         segmented["segment_id"].map(names),
-    )
-    id_column = schema_from_dict(column_schema).id_column
-    segmented = segmented.sort_values(["segment_id", id_column], kind="stable").reset_index(
-        drop=True
     )
     if segmented["segment_name"].isna().any():
         raise AssertionError("a segment without profile")

@@ -43,7 +43,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 build_segmented_customers,
-                ["customer_segments", "segment_profiles", "column_schema"],
+                ["customer_segments", "segment_profiles"],
                 ["segmented_customers", "segmented_customers_parquet"],
                 name="build_segmented_customers_node",
             ),

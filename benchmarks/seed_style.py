@@ -1,0 +1,35 @@
+"""The notebook way, which this project replaces: K-Means for k = 2 … 10 with scikit-learn's defaults
+(n_init=10 here, as notebooks copied from the Mall Customers tutorials do), the silhouette of every k
+on every row, and k = the best silhouette.
+
+`python benchmarks/seed_style.py customers.csv` prints `{"k": …, "silhouette": …}`. The full-data
+silhouette costs time and memory in the square of the rows, so the workflow benchmark runs this only
+up to `SEED_STYLE_MAX_ROWS` customers (where it can finish); it is the reference for "the same answer".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+FEATURES = ["Annual Income (k$)", "Spending Score (1-100)"]
+
+
+def main(path: str) -> None:
+    customers = pd.read_csv(path)
+    features = StandardScaler().fit_transform(customers[FEATURES].to_numpy(dtype=float))
+    silhouettes = {}
+    for k in range(2, 11):
+        labels = KMeans(k, n_init=10, random_state=42).fit_predict(features)
+        silhouettes[k] = silhouette_score(features, labels)
+    best = max(silhouettes, key=silhouettes.get)
+    print(json.dumps({"k": best, "silhouette": round(float(silhouettes[best]), 4)}))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
