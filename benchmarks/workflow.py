@@ -182,3 +182,15 @@ def print_table(rows: list[tuple[int, Case, Case]]) -> None:
             f"{case.silhouette:.4f} | {ari} |"
         )
     print("\n".join(lines), flush=True)  # noqa: T201
+
+
+def print_medians(title: str, results: dict[str, list[tuple[float, float]]]) -> None:
+    """Median seconds and peak memory per case, and the ratio to the "bare floor" case."""
+    floor_s = statistics.median(s for s, _ in results["bare floor"])
+    print(f"  {title}:")  # noqa: T201
+    for name, runs in results.items():
+        seconds = statistics.median(s for s, _ in runs)
+        memory = statistics.median(m for _, m in runs)
+        print(  # noqa: T201
+            f"    {name:<24} {seconds:8.1f} s  peak {memory:5.2f} GiB  ×{seconds / floor_s:5.2f} floor"
+        )
