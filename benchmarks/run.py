@@ -1,7 +1,8 @@
 """Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [CASE ...] [--repeats N] [--sizes ...]`.
 
 Cases: `sweep` and `reporting` (the default), `workflow` (the whole `kedro run` against the bare
-scikit-learn floor, optionally against another checkout with `--compare DIR`; see workflow.py), and
+scikit-learn floor and the seed-style script, on `--example mall cards`, optionally against another
+checkout with `--compare DIR`; see workflow.py and README.md; `make bench` runs it), and
 `order_log` (an order log of `--sizes` lines -> customer features, against a bare pandas floor).
 
 Each case runs the real node functions on generated customers (the project's seeded generator, clean
@@ -44,7 +45,7 @@ from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 from .order_log import bench_order_log
-from .workflow import bench_workflow
+from .workflow import EXAMPLES, bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,6 +156,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 100_000])
     parser.add_argument(
+        "--example",
+        nargs="+",
+        choices=list(EXAMPLES),
+        default=["mall"],
+        help="workflow: the generated tables (Mall-style customers, the cards example)",
+    )
+    parser.add_argument(
         "--compare",
         type=Path,
         help="workflow: also time another checkout of the project (e.g. a git worktree)",
@@ -162,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     for case in args.cases or DEFAULT_CASES:
         if case == "workflow":
-            bench_workflow(args.sizes, args.repeats, args.compare)
+            bench_workflow(args.sizes, args.repeats, args.compare, tuple(args.example))
         else:
             CASES[case](args.sizes, args.repeats)
 

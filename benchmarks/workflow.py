@@ -1,9 +1,13 @@
-"""The whole default `kedro run` on generated customers, against the bare scikit-learn floor.
+"""The whole default `kedro run` on generated customers, against the bare scikit-learn floor and the
+seed-style (notebook) script: `make bench` (see benchmarks/README.md).
 
-Each case runs as a separate process under `/usr/bin/time` (wall seconds and peak resident memory):
-`kedro run` in a temporary copy of this project, optionally `kedro run` in another checkout of the
-project on the same file (`--compare DIR`, e.g. a `git worktree` of an earlier commit), and the floor
-script (`benchmarks/floor.py`). The cases are interleaved per repeat, so they share the machine's state.
+Each program runs as a separate process under `/usr/bin/time` (wall seconds and peak resident memory):
+`kedro run` in a temporary copy of this project (`--env cards` for the cards example), optionally
+`kedro run` in another checkout of the project on the same file (`--compare DIR`, e.g. a `git worktree`
+of an earlier commit), the floor (`floor.py`) and, up to `SEED_STYLE_MAX_ROWS`, `seed_style.py`. The
+programs are interleaved per repeat, so they share the machine's state. Besides time and memory the
+table shows each program's answer: the chosen k, its silhouette, and the agreement (adjusted Rand
+index) of the project's segments with the floor's full-data K-Means.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from customer_segmentation.card_generator import AMOUNTS, cards_csv_text, generate_clean_cards
 from customer_segmentation.data_generator import generate_clean_customers, to_csv_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +39,7 @@ SEED_STYLE_MAX_ROWS = 50_000  # the full-data silhouette grows with the square o
 
 def project_copy(source: Path, target: Path, raw_files: dict[str, Path]) -> Path:
     """`source`'s code and conf in `target`, with `raw_files` (name in data/01_raw -> file) and the
-    embedded `new_customers.csv`."""
+    embedded new customers to score (`new_*.csv`)."""
     shutil.copytree(source / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(source / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir(exist_ok=True)
@@ -44,7 +50,8 @@ def project_copy(source: Path, target: Path, raw_files: dict[str, Path]) -> Path
     raw = target / "data" / "01_raw"
     for name, path in raw_files.items():
         shutil.copy2(path, raw / name)
-    shutil.copy2(source / "data" / "01_raw" / "new_customers.csv", raw / "new_customers.csv")
+    for new in (source / "data" / "01_raw").glob("new_*.csv"):
+        shutil.copy2(new, raw / new.name)
     return target
 
 
@@ -62,6 +69,35 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
         raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{result.stderr[-3000:]}")
     seconds, kilobytes = result.stderr.strip().splitlines()[-1].split()
     return float(seconds), int(kilobytes) / 2**20, result.stdout
+
+
+@dataclass(frozen=True)
+class Example:
+    """A table the benchmark generates: where the environment reads it, and how the plain scripts
+    (floor, seed-style) find its id and features."""
+
+    label: str
+    env: str | None
+    raw_file: str
+    generate: Callable[[int], str]  # customers -> CSV text
+    plain_options: tuple[str, ...] = ()
+
+
+EXAMPLES = {
+    "mall": Example(
+        "Mall-style",
+        None,
+        "customers.csv",
+        lambda n: to_csv_text(generate_clean_customers(n, seed=1)),
+    ),
+    "cards": Example(
+        "cards",
+        "cards",
+        "cards.csv",
+        lambda n: cards_csv_text(generate_clean_cards(n, seed=1)),
+        ("--id", "CUST_ID", "--features", *AMOUNTS, "--log1p"),
+    ),
+}
 
 
 @dataclass
@@ -104,45 +140,60 @@ def project_answer(project: Path, floor_labels: Path, case: Case) -> None:
         case.ari = adjusted_rand_score(full["label"], full["segment_id"])
 
 
-def bench_workflow(sizes: list[int], repeats: int, compare: Path | None = None) -> None:
+def bench_workflow(
+    sizes: list[int],
+    repeats: int,
+    compare: Path | None = None,
+    examples: tuple[str, ...] = ("mall",),
+) -> None:
     """Median wall time, peak memory and answer of the whole `kedro run`, the floor and (where it
-    can finish) the seed-style script, per size, as a Markdown table with ratios to the floor."""
-    kedro = [sys.executable, "-m", "kedro", "run"]
+    can finish) the seed-style script, per example table and size, as a Markdown table with ratios
+    to the floor."""
+    rows: list[tuple[str, int, Case, Case]] = []
+    for example in (EXAMPLES[name] for name in examples):
+        for n in sizes:
+            cases = bench_size(example, n, repeats if n <= REPEAT_MAX_ROWS else 1, compare)
+            rows.extend((example.label, n, case, cases["bare floor"]) for case in cases.values())
+            print_table(rows)
+
+
+def bench_size(example: Example, n: int, runs: int, compare: Path | None) -> dict[str, Case]:
+    """Every program on one generated table of `n` customers."""
+    kedro = [sys.executable, "-m", "kedro", "run", *(["--env", example.env] if example.env else [])]
     here = ROOT / "benchmarks"
-    rows: list[tuple[int, Case, Case]] = []
-    for n in sizes:
-        runs = repeats if n <= REPEAT_MAX_ROWS else 1
-        with tempfile.TemporaryDirectory() as folder:
-            work = Path(folder)
-            csv = work / "customers.csv"
-            csv.write_text(to_csv_text(generate_clean_customers(n, seed=1)))
-            raw = {"customers.csv": csv}
-            projects = {"this project": project_copy(ROOT, work / "this", raw)}
-            if compare:
-                projects[f"compare {compare.name}"] = project_copy(compare, work / "compare", raw)
-            cases = {name: Case(name) for name in projects}
-            floor = cases["bare floor"] = Case("bare floor")
-            labels = work / "floor_labels.parquet"
-            floor_command = [sys.executable, str(here / "floor.py"), "customers.csv", str(labels)]
-            for _ in range(runs):
-                for name, project in projects.items():
-                    cases[name].runs.append(timed(kedro, project)[:2])
-                seconds, peak, out = timed(floor_command, work)
-                floor.runs.append((seconds, peak))
-            answer = json.loads(out.strip().splitlines()[-1])
-            floor.k, floor.silhouette = answer["k"], answer["silhouette"]
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        csv = work / example.raw_file
+        csv.write_text(example.generate(n))
+        raw = {example.raw_file: csv}
+        projects = {"this project": project_copy(ROOT, work / "this", raw)}
+        if compare:
+            projects[f"compare {compare.name}"] = project_copy(compare, work / "compare", raw)
+        cases = {name: Case(name) for name in projects}
+        floor = cases["bare floor"] = Case("bare floor")
+        labels = work / "floor_labels.parquet"
+        plain = [csv.name, *example.plain_options]
+        floor_command = [sys.executable, str(here / "floor.py"), *plain, "--labels", str(labels)]
+        for _ in range(runs):
             for name, project in projects.items():
-                project_answer(project, labels, cases[name])
-            if n <= SEED_STYLE_MAX_ROWS:
-                seed = cases["seed-style (full silhouette)"] = Case("seed-style (full silhouette)")
-                seconds, peak, out = timed(
-                    [sys.executable, str(here / "seed_style.py"), "customers.csv"], work
-                )
-                seed.runs.append((seconds, peak))
-                answer = json.loads(out.strip().splitlines()[-1])
-                seed.k, seed.silhouette = answer["k"], answer["silhouette"]
-        rows.extend((n, case, floor) for case in cases.values())
-        print_table(rows)
+                cases[name].runs.append(timed(kedro, project)[:2])
+            seconds, peak, out = timed(floor_command, work)
+            floor.runs.append((seconds, peak))
+        floor.k, floor.silhouette = answer(out)
+        for name, project in projects.items():
+            project_answer(project, labels, cases[name])
+        if n <= SEED_STYLE_MAX_ROWS:
+            seed = cases["seed-style (full silhouette)"] = Case("seed-style (full silhouette)")
+            seconds, peak, out = timed([sys.executable, str(here / "seed_style.py"), *plain], work)
+            seed.runs.append((seconds, peak))
+            seed.k, seed.silhouette = answer(out)
+    return cases
+
+
+def answer(output: str) -> tuple[int, float]:
+    """(k, silhouette) from the last line a plain script printed."""
+    printed = json.loads(output.strip().splitlines()[-1])
+    return printed["k"], printed["silhouette"]
 
 
 def machine() -> str:
@@ -160,13 +211,13 @@ def machine() -> str:
 
 
 HEADER = (
-    "| customers | program | runs | seconds (median) | peak memory | × floor | chosen k "
+    "| data | customers | program | runs | seconds (median) | peak memory | × floor | chosen k "
     "| silhouette | ARI vs full-data K-Means |\n"
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 )
 
 
-def print_table(rows: list[tuple[int, Case, Case]]) -> None:
+def print_table(rows: list[tuple[str, int, Case, Case]]) -> None:
     """The results so far as a Markdown table (for benchmarks/README.md), with the date and machine."""
     lines = [
         "",
@@ -174,10 +225,10 @@ def print_table(rows: list[tuple[int, Case, Case]]) -> None:
         "",
         HEADER,
     ]
-    for n, case, floor in rows:
+    for data, n, case, floor in rows:
         ari = "" if case.ari is None else f"{case.ari:.4f}"
         lines.append(
-            f"| {n:,} | {case.name} | {len(case.runs)} | {case.seconds():.1f} s | "
+            f"| {data} | {n:,} | {case.name} | {len(case.runs)} | {case.seconds():.1f} s | "
             f"{case.peak():.2f} GiB | {case.seconds() / floor.seconds():.2f} | {case.k} | "
             f"{case.silhouette:.4f} | {ari} |"
         )

@@ -18,7 +18,10 @@ from customer_segmentation.data_generator import (
 from customer_segmentation.pipelines import clustering, comparison, data_processing, model_selection
 from tests.conftest import load_parameters, run_pipeline
 
-FLOOR_FEATURES = ["Annual Income (k$)", "Spending Score (1-100)"]  # the default features, as delivered
+FLOOR_FEATURES = [
+    "Annual Income (k$)",
+    "Spending Score (1-100)",
+]  # the default features, as delivered
 
 
 def fast_parameters() -> dict:
@@ -112,4 +115,6 @@ def test_sampled_sweep_and_warm_start_give_the_answer_of_a_full_data_analysis():
     segmented = run["segmented_customers"]
     assert len(segmented) == 12_000
     full_labels = pd.Series(full[best], index=raw["CustomerID"])
-    assert adjusted_rand_score(full_labels[segmented["customer_id"]], segmented["segment_id"]) >= 0.99
+    assert (
+        adjusted_rand_score(full_labels[segmented["customer_id"]], segmented["segment_id"]) >= 0.99
+    )
