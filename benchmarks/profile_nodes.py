@@ -39,7 +39,7 @@ class NodeProfile:
 
     @hook_impl
     def before_node_run(self, node) -> None:
-        self._started[node.name] = (time.perf_counter(), peak_gib())
+        self._start(node.name)
 
     @hook_impl
     def after_node_run(self, node) -> None:
@@ -47,7 +47,7 @@ class NodeProfile:
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str) -> None:
-        self._started[f"load {dataset_name}"] = (time.perf_counter(), peak_gib())
+        self._start(f"load {dataset_name}")
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str) -> None:
@@ -55,11 +55,14 @@ class NodeProfile:
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str) -> None:
-        self._started[f"save {dataset_name}"] = (time.perf_counter(), peak_gib())
+        self._start(f"save {dataset_name}")
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str) -> None:
         self._finish(f"save {dataset_name}")
+
+    def _start(self, name: str) -> None:
+        self._started[name] = (time.perf_counter(), peak_gib())
 
     def _finish(self, name: str) -> None:
         started, peak_before = self._started.pop(name)

@@ -31,9 +31,12 @@ def fast_parameters() -> dict:
     return params
 
 
-def run_training(params: dict) -> dict:
-    """data_processing + model_selection + clustering on the embedded default data."""
-    inputs = {"customers_raw": generate_customers()[RAW_COLUMNS].copy()}
+def run_training(params: dict, customers_raw: pd.DataFrame | None = None) -> dict:
+    """data_processing + model_selection + comparison + clustering on `customers_raw` (default: the
+    embedded default data)."""
+    if customers_raw is None:
+        customers_raw = generate_customers()[RAW_COLUMNS].copy()
+    inputs = {"customers_raw": customers_raw}
     inputs.update({f"params:{group}": copy.deepcopy(value) for group, value in params.items()})
     pipeline = (
         data_processing.create_pipeline()
@@ -93,15 +96,7 @@ def test_sampled_sweep_and_warm_start_give_the_answer_of_a_full_data_analysis():
     params["model_selection"].update(sweep_sample_size=3_000, silhouette_sample_size=3_000)
     params["clustering"].update(algorithm="kmeans", warm_start_sample_size=3_000)
     raw = generate_clean_customers(12_000, seed=5)[RAW_COLUMNS].astype(str)
-    inputs = {"customers_raw": raw}
-    inputs.update({f"params:{group}": copy.deepcopy(value) for group, value in params.items()})
-    pipeline = (
-        data_processing.create_pipeline()
-        + model_selection.create_pipeline()
-        + comparison.create_pipeline()
-        + clustering.create_pipeline()
-    )
-    run = run_pipeline(pipeline, inputs)
+    run = run_training(params, raw)
     assert run["k_selection"]["sweep_rows"] == 3_000 and run["k_selection"]["n_customers"] == 12_000
 
     points = StandardScaler().fit_transform(raw[FLOOR_FEATURES].astype(float))
