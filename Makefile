@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint format data viz bench clean-outputs
+.PHONY: install run test lint format data viz bench java clean-outputs
 
 install: $(STAMP)
 
@@ -44,6 +44,9 @@ viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:4141
 BENCH_SIZES = 50000 1000000 $(if $(TEN_MILLION),10000000)
 bench: $(STAMP)  ## speed and memory benchmarks: prints the table for benchmarks/README.md
 	$(BIN)/python -m benchmarks.run workflow --example mall cards --sizes $(BENCH_SIZES) --repeats 3
+
+java:  ## Java 17 for `kedro run --env spark` and its tests (Debian's package; the default run needs none)
+	command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
 clean-outputs:  ## delete everything the pipelines wrote (data/02_* … data/08_*)
 	find data/0[2-8]_* -type f ! -name .gitkeep -delete

@@ -5,7 +5,8 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline, pipeline
 
-from customer_segmentation.context import starts_from_order_lines
+from customer_segmentation.context import runs_on_spark, starts_from_order_lines
+from customer_segmentation.pipelines.data_processing import create_pipeline as create_processing
 from customer_segmentation.pipelines.reporting import create_pipeline as create_reporting
 from customer_segmentation.pipelines.scoring import create_order_log_scoring
 
@@ -27,10 +28,13 @@ def register_pipelines() -> dict[str, Pipeline]:
     customers with the model the same run trains. When the environment's catalog declares an order
     log (`order_lines_raw`, conf/transactions), the workflow starts with `customer_features`: its
     table is what data_processing reads, new customers are built from their own order lines, and the
-    report gains an RFM section. Otherwise `customer_features` is not registered.
+    report gains an RFM section. Otherwise `customer_features` is not registered. When the raw
+    customers are a Spark dataset (conf/spark), data_processing cleans them on Spark.
     """
     found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
     pipelines = {name: found[name] for name in WORKFLOW if name in found}
+    if runs_on_spark() and "data_processing" in pipelines:
+        pipelines["data_processing"] = create_processing(spark=True)
     if starts_from_order_lines() and "customer_features" in found:
         pipelines = {"customer_features": found["customer_features"], **pipelines}
         if "data_processing" in pipelines:

@@ -3,17 +3,21 @@
 `kedro run --env <name>` layers `conf/<name>/` over `conf/base/`. With the soft merge an environment
 that overrides one parameter keeps every other parameter of the same group from `base`.
 `ProjectContext` lets the pipeline registry start the workflow from an order log when the
-environment's catalog declares one (conf/transactions).
+environment's catalog declares one (conf/transactions), and run data_processing on Spark when the raw
+customers are a Spark dataset (conf/spark, whose `spark.yml` `SparkHooks` turns into a session).
 """
 
 from kedro.config import OmegaConfigLoader
 
 from customer_segmentation.context import ProjectContext
+from customer_segmentation.hooks import SparkHooks
 
+HOOKS = (SparkHooks(),)
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "merge_strategy": {"parameters": "soft", "globals": "soft"},
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
 }

@@ -25,6 +25,22 @@ logger = logging.getLogger(__name__)
 QUARANTINE_RECORD_COLUMNS = ["reason", "step"]
 
 
+def is_spark(frame: object) -> bool:
+    """True for a Spark DataFrame (classic or Spark Connect): the node hands it to `spark.py`."""
+    return type(frame).__module__.startswith("pyspark.")
+
+
+def on_spark():
+    """The Spark versions of these nodes (imported only when a Spark DataFrame arrives)."""
+    from . import spark  # noqa: PLC0415 (pyspark is needed only by the spark environment)
+
+    return spark
+
+
+def examples_of(frame: Any) -> str:
+    return example_rows(frame.limit(5).toPandas() if is_spark(frame) else frame)
+
+
 def quarantine_record(reasons: dict[object, list[str]], step: str) -> pd.DataFrame:
     """One row per quarantined row label (sorted), with its reasons joined by '; ' and the step."""
     rows = pd.Index(sorted(reasons), dtype="int64")
@@ -61,7 +77,7 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
     schema = schema_from_params(params)
     source = params["source_file"]
     required = [c.name for c in schema.columns if c.required]
-    if customers_raw.columns.empty:
+    if not len(customers_raw.columns):
         raise DataValidationError(
             validation_message(
                 source,
@@ -84,8 +100,7 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 f"columns {', '.join(headers)}",
             )
         )
-    customers = customers_raw.set_axis(names, axis=1)
-    missing = [column for column in required if column not in customers.columns]
+    missing = [column for column in required if column not in names]
     if missing:
         wanted = "; ".join(
             f"'{c}' (source header {' or '.join(map(repr, schema.column(c).source))})"
@@ -98,10 +113,10 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 f"columns {', '.join(required)} "
                 + params.get("required_because", "after parameters 'data_processing.columns'"),
                 f"columns {', '.join(headers)}",
-                example_rows(customers_raw),
+                examples_of(customers_raw),
             )
         )
-    if customers.empty:
+    if customers_raw.isEmpty() if is_spark(customers_raw) else customers_raw.empty:
         raise DataValidationError(
             validation_message(
                 source,
@@ -110,7 +125,9 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 f"only the header: {', '.join(headers)}",
             )
         )
-    customers = customers.reset_index(drop=True)
+    if is_spark(customers_raw):
+        return on_spark().standardise_columns(customers_raw, names)
+    customers = customers_raw.set_axis(names, axis=1).reset_index(drop=True)
     customers.insert(0, "source_line", np.arange(2, len(customers) + 2))
     logger.info(
         "Standardised %d rows from %s (%d columns)", len(customers), source, customers.shape[1] - 1
@@ -137,6 +154,8 @@ def validate_customers(
     decides); numeric ranges and categorical spellings as declared. Undeclared columns are not
     checked. The checks of ranges and categories run as a pandera schema.
     """
+    if is_spark(customers):
+        return on_spark().validate_customers(customers, params)
     schema = schema_from_params(params)
     typed = customers.copy(deep=False)  # copy-on-write: a column is copied only when replaced
     reasons: dict[object, list[str]] = {}
@@ -180,6 +199,8 @@ def impute_missing_values(
     Returns (rows kept, quarantine record, number of values imputed per column). Medians and modes
     come from the rows that have a value; `keep` fills a categorical blank with "Unknown".
     """
+    if is_spark(customers):
+        return on_spark().impute_missing_values(customers, params)
     schema = schema_from_params(params)
     imputed = customers.copy(deep=False)
     quarantined: dict[object, list[str]] = {}
@@ -236,6 +257,8 @@ def remove_duplicate_customers(
     customers: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Keep the first row of each customer id; quarantine the repeats."""
+    if is_spark(customers):
+        return on_spark().remove_duplicate_customers(customers, params)
     id_column = schema_from_params(params).id_column
     repeated = pd.Series(repeats(customers[id_column]), index=customers.index)
     reason = [f"duplicate {id_column} (first occurrence kept)"]
@@ -264,11 +287,6 @@ def treat_outliers(
         raise DataValidationError(
             f"parameter data_processing.outliers.policy: expected none, clip_iqr or quarantine_iqr, found {policy!r}"
         )
-    treated = customers.copy(deep=False)
-    counts: dict[str, int] = {}
-    if policy == "none":
-        return treated, quarantine_record({}, "outliers"), counts
-    reasons: dict[object, list[str]] = {}
     numeric = schema_from_params(params).numeric
     columns = numeric if settings.get("columns") is None else list(settings["columns"])
     unknown = [c for c in columns if c not in numeric]
@@ -277,7 +295,17 @@ def treat_outliers(
             f"parameter data_processing.outliers.columns: expected declared numeric columns "
             f"({', '.join(numeric)}) or null, found {unknown!r}"
         )
-    for column in [c for c in columns if c in treated.columns]:
+    columns = [c for c in columns if c in customers.columns] if policy != "none" else []
+    if is_spark(customers):
+        if not columns:
+            return customers, on_spark().empty_record(customers, "outliers"), {}
+        return on_spark().treat_outliers(customers, params, columns)
+    treated = customers.copy(deep=False)
+    counts: dict[str, int] = {}
+    if policy == "none":
+        return treated, quarantine_record({}, "outliers"), counts
+    reasons: dict[object, list[str]] = {}
+    for column in columns:
         low, high = iqr_bounds(treated[column], settings["iqr_multiplier"])
         outside = (treated[column] < low) | (treated[column] > high)
         counts[column] = int(outside.sum())
@@ -298,6 +326,8 @@ def treat_outliers(
 
 def collect_quarantine(customers: pd.DataFrame, *records: pd.DataFrame) -> pd.DataFrame:
     """The quarantined rows as delivered (text values, source line), with `reason` and `step`."""
+    if is_spark(customers):
+        return on_spark().collect_quarantine(customers, *records)
     nonempty = [r for r in records if not r.empty]
     record = pd.concat(nonempty) if nonempty else quarantine_record({}, "none")
     quarantined = customers.loc[record.index].join(record)
@@ -312,6 +342,10 @@ def build_primary_table(
 
     Numeric columns that hold whole numbers only become integers.
     """
+    if is_spark(customers):
+        return on_spark().build_primary_table(
+            customers, quarantined, schema_from_params(params), params
+        )
     if customers.empty:
         raise DataValidationError(
             validation_message(
@@ -332,6 +366,14 @@ def build_primary_table(
     return primary
 
 
+def collect_primary_table(primary: Any) -> pd.DataFrame:
+    """The clean primary table computed by Spark, as a pandas table on the driver (the spark
+    environment's hand-over to the pipelines that do not run on Spark yet)."""
+    table = on_spark().to_pandas(primary)
+    logger.info("Collected the Spark primary table: %d customers", len(table))
+    return table
+
+
 def build_data_quality_report(
     customers: pd.DataFrame,
     primary: pd.DataFrame,
@@ -341,19 +383,30 @@ def build_data_quality_report(
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """Rows in, kept and quarantined (by reason and step), values imputed, and the accounting check."""
-    rows_in, rows_kept, rows_quarantined = len(customers), len(primary), len(quarantined)
+    if is_spark(customers):
+        counts = on_spark().quality_counts(customers, primary, quarantined)
+    else:
+        counts = {
+            "rows_in": len(customers),
+            "rows_kept": len(primary),
+            "rows_quarantined": len(quarantined),
+            **{
+                f"quarantined_by_{column}": {
+                    str(k): int(v)
+                    for k, v in quarantined[column].value_counts().sort_index().items()
+                }
+                for column in ("reason", "step")
+            },
+        }
+    rows_in, rows_kept, rows_quarantined = (
+        counts["rows_in"],
+        counts["rows_kept"],
+        counts["rows_quarantined"],
+    )
     holds = rows_in == rows_kept + rows_quarantined
     report = {
         "source_file": params["source_file"],
-        "rows_in": rows_in,
-        "rows_kept": rows_kept,
-        "rows_quarantined": rows_quarantined,
-        "quarantined_by_reason": {
-            str(k): int(v) for k, v in quarantined["reason"].value_counts().sort_index().items()
-        },
-        "quarantined_by_step": {
-            str(k): int(v) for k, v in quarantined["step"].value_counts().sort_index().items()
-        },
+        **counts,
         "values_imputed": {k: int(v) for k, v in imputed.items()},
         "outlier_policy": params["outliers"]["policy"],
         "outliers_outside_iqr": {k: int(v) for k, v in outliers.items()},

@@ -1,0 +1,123 @@
+"""The spark environment: data_processing on a real Spark session (local[2]) gives the pandas answer.
+
+One session-scoped SparkSession serves the in-process tests; the CLI test runs `kedro run --env spark`
+in a temp copy of the project, as a user types it (its own Spark, started by SparkHooks).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pandas as pd
+import pytest
+from pyspark.sql import SparkSession
+from sklearn.metrics import adjusted_rand_score
+
+from customer_segmentation.datasets import RawCustomersDataset
+from customer_segmentation.pipelines import data_processing
+from customer_segmentation.pipelines.data_processing.spark import number_lines
+from tests.conftest import PROJECT_ROOT, kedro, latest, load_parameters, run_pipeline
+
+RAW_SCHEMA = (
+    "`CustomerID` STRING, `Genre` STRING, `Age` STRING, `Annual Income (k$)` STRING, "
+    "`Spending Score (1-100)` STRING"
+)
+CUSTOMERS_CSV = PROJECT_ROOT / "data" / "01_raw" / "customers.csv"
+
+
+@pytest.fixture(scope="session")
+def spark() -> SparkSession:
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("customer-segmentation-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def processing_inputs(raw) -> dict:
+    params = load_parameters()
+    return {
+        "customers_raw": raw,
+        "params:data_processing": copy.deepcopy(params["data_processing"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def both(spark) -> tuple[dict, dict]:
+    """data_processing through Kedro's runner on the embedded customers: (pandas run, Spark run)."""
+    pandas_run = run_pipeline(
+        data_processing.create_pipeline(),
+        processing_inputs(RawCustomersDataset(filepath=str(CUSTOMERS_CSV)).load()),
+    )
+    raw = spark.read.csv(str(CUSTOMERS_CSV), header=True, schema=RAW_SCHEMA)
+    spark_run = run_pipeline(data_processing.create_pipeline(spark=True), processing_inputs(raw))
+    return pandas_run, spark_run
+
+
+def test_spark_quarantines_the_same_lines_for_the_same_reasons(both):
+    pandas_run, spark_run = both
+    expected = pandas_run["quarantined_customers"][["source_line", "reason", "step"]]
+    found = spark_run["quarantined_customers"].toPandas()[["source_line", "reason", "step"]]
+    assert len(expected) == 6  # the documented dirty rows the default parameters set aside
+    pd.testing.assert_frame_equal(
+        found.astype({"source_line": "int64"}).reset_index(drop=True),
+        expected.astype({"source_line": "int64"}).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_spark_accounts_for_rows_and_imputes_as_pandas_does(both):
+    pandas_run, spark_run = both
+    assert spark_run["data_quality_report"] == pandas_run["data_quality_report"]
+    assert spark_run["data_quality_report"]["accounting"] == "2001 in = 1995 kept + 6 quarantined"
+
+
+def test_spark_primary_table_is_the_pandas_primary_table(both):
+    pandas_run, spark_run = both
+    ordered = [frame.sort_values("customer_id").reset_index(drop=True) for frame in
+               (pandas_run["customers_primary"], spark_run["customers_primary"])]  # fmt: skip
+    pd.testing.assert_frame_equal(ordered[1], ordered[0], check_dtype=False)
+    assert spark_run["column_schema"] == pandas_run["column_schema"]
+
+
+def test_lines_are_numbered_in_file_order_across_partitions(spark):
+    """Read in many small partitions, every row still gets the line it is on in the file."""
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        raw = spark.read.csv(str(CUSTOMERS_CSV), header=True, schema=RAW_SCHEMA)
+        assert raw.rdd.getNumPartitions() > 5
+        numbered = number_lines(raw).toPandas()
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    lines = CUSTOMERS_CSV.read_text().splitlines()
+    assert sorted(numbered["source_line"]) == list(range(2, len(lines) + 1))
+    for row in numbered.sample(50, random_state=0).itertuples():
+        assert lines[row.source_line - 1].split(",")[0] == row.CustomerID
+
+
+def test_kedro_run_env_spark_gives_the_pandas_segments(project_copy):
+    """`kedro run --env spark` as a user types it: the same quarantine, the same k, the same
+    segments as the default run (ARI >= 0.95)."""
+    kedro(project_copy, "run")
+    data = project_copy / "data"
+    pandas_k = json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"]
+    pandas_report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
+    pandas_segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
+    kedro(project_copy, "run", "--env", "spark")
+    report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
+    assert report["quarantined_by_reason"] == pandas_report["quarantined_by_reason"]
+    assert report["accounting_holds"] and report["rows_kept"] == pandas_report["rows_kept"]
+    assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k
+    segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
+    joined = pandas_segments.merge(segments, on="customer_id", suffixes=("_pandas", "_spark"))
+    assert len(joined) == len(pandas_segments) == len(segments)
+    assert adjusted_rand_score(joined["segment_id_pandas"], joined["segment_id_spark"]) >= 0.95
+    quarantined = latest(data / "02_intermediate/quarantined_customers_spark")
+    assert list(quarantined.parent.iterdir()) and any(quarantined.glob("part-*.csv"))
