@@ -1,7 +1,7 @@
 """Speed benchmarks: `make bench` or `.venv/bin/python -m benchmarks.run [CASE ...] [--repeats N] [--sizes ...]`.
 
 Cases: `sweep` and `reporting` (the default), `workflow` (the whole `kedro run` against the bare
-scikit-learn floor and the seed-style script, on `--example mall cards`, optionally against another
+scikit-learn floor and the seed-style script, on `--example mall spark cards`, optionally against another
 checkout with `--compare DIR`; see workflow.py and README.md; `make bench` runs it), and
 `order_log` (an order log of `--sizes` lines -> customer features, against a bare pandas floor).
 
@@ -160,7 +160,7 @@ def main() -> None:
         nargs="+",
         choices=list(EXAMPLES),
         default=["mall"],
-        help="workflow: the generated tables (Mall-style customers, the cards example)",
+        help="workflow: the generated tables (Mall-style customers; the same with --env spark; cards)",
     )
     parser.add_argument(
         "--compare",

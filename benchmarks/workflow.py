@@ -90,6 +90,12 @@ EXAMPLES = {
         "customers.csv",
         lambda n: to_csv_text(generate_clean_customers(n, seed=1)),
     ),
+    "spark": Example(
+        "Mall-style, --env spark",
+        "spark",
+        "customers.csv",
+        lambda n: to_csv_text(generate_clean_customers(n, seed=1)),
+    ),
     "cards": Example(
         "cards",
         "cards",

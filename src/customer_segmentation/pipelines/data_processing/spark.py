@@ -31,19 +31,17 @@ ROW_BITS = 33  # monotonically_increasing_id(): partition index above bit 33, ro
 def number_lines(frame: DataFrame, first: int = 2) -> DataFrame:
     """`frame` with `source_line` first: the line of the file each row came from (the header is
     line 1), from Spark's reading order: rows before them in their partition plus the rows of the
-    earlier partitions. Works on a cluster and over Spark Connect (no RDD)."""
+    earlier partitions (one count per partition reaches the driver). Works on a cluster and over
+    Spark Connect (no RDD)."""
     ids = frame.withColumn("_id", F.monotonically_increasing_id())
     ids = ids.withColumn("_part", F.shiftright("_id", ROW_BITS)).withColumn(
         "_pos", F.col("_id").bitwiseAND((1 << ROW_BITS) - 1)
     )
-    sizes = ids.groupBy("_part").agg(F.count(F.lit(1)).alias("_rows"))
-    offsets = sizes.withColumn(
-        "_offset",
-        F.coalesce(
-            F.sum("_rows").over(Window.orderBy("_part").rowsBetween(Window.unboundedPreceding, -1)),
-            F.lit(0),
-        ),
-    ).select("_part", "_offset")
+    offsets, rows_before = [], 0
+    for part in ids.groupBy("_part").count().orderBy("_part").collect():
+        offsets.append((part["_part"], rows_before))
+        rows_before += part["count"]
+    offsets = frame.sparkSession.createDataFrame(offsets, "_part long, _offset long")
     numbered = ids.join(F.broadcast(offsets), "_part").withColumn(
         "source_line", (F.col("_offset") + F.col("_pos") + first).cast("long")
     )
