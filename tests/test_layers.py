@@ -14,11 +14,12 @@ LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", 
           "reporting"]  # fmt: skip
 
 
-@pytest.mark.parametrize("env", [None, "cards", "transactions"])
+@pytest.mark.parametrize("env", [None, "cards", "transactions", "spark"])
 def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
     """Kedro-Viz drops its layer bands if a dataset feeds an earlier layer (even through unlayered
     in-memory datasets), so every path through the graph must keep layer order."""
     monkeypatch.setitem(context._ACTIVE, "starts_from_order_lines", None)
+    monkeypatch.setitem(context._ACTIVE, "runs_on_spark", None)
     bootstrap_project(PROJECT_ROOT)
     with KedroSession.create(PROJECT_ROOT, env=env) as session:
         catalog_config = session.load_context().config_loader["catalog"]
@@ -42,3 +43,5 @@ def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
             reached[output] = layer(output) if layer(output) is not None else upstream
     if env == "transactions":
         assert layer("customer_features") == LAYERS.index("intermediate")
+    if env == "spark":
+        assert "collect_primary_table_node" in {node.name for node in workflow.nodes}
