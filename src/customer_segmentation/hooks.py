@@ -37,5 +37,6 @@ class SparkHooks:
         for key, value in settings.items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("WARN") if not os.environ.get("SPARK_REMOTE") else None
+        if not os.environ.get("SPARK_REMOTE"):  # a Connect session has no SparkContext
+            spark.sparkContext.setLogLevel("WARN")
         logger.info("Spark %s session: %s", spark.version, settings.get("spark.master", "remote"))

@@ -181,12 +181,18 @@ def treat_outliers(
     settings = params["outliers"]
     multiplier = settings["iqr_multiplier"]
     quartiles = customers.select(*[F.percentile(c, [0.25, 0.75]).alias(c) for c in columns]).first()
-    treated, checks, counts = customers, [], {}
+    fences = {}
     for column in columns:
         q1, q3 = quartiles[column]
-        low, high = q1 - multiplier * (q3 - q1), q3 + multiplier * (q3 - q1)
-        outside = (F.col(column) < low) | (F.col(column) > high)
-        counts[column] = customers.where(outside).count()
+        fences[column] = (q1 - multiplier * (q3 - q1), q3 + multiplier * (q3 - q1))
+    outside_of = {c: (F.col(c) < low) | (F.col(c) > high) for c, (low, high) in fences.items()}
+    outside_counts = customers.select(
+        *[F.sum(outside.cast("long")).alias(c) for c, outside in outside_of.items()]
+    ).first()  # every column's count in one pass
+    counts = {c: int(outside_counts[c] or 0) for c in columns}
+    treated, checks = customers, []
+    for column, outside in outside_of.items():
+        low, high = fences[column]
         if settings["policy"] == "clip_iqr":
             treated = treated.withColumn(
                 column, F.least(F.greatest(column, F.lit(low)), F.lit(high))
