@@ -19,6 +19,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.schema import Schema, schema_from_params
 
@@ -65,29 +66,52 @@ def make_feature_transformer(schema: Schema, scaler: str) -> ColumnTransformer:
     return transformer.set_output(transform="pandas")
 
 
+def log1p_domain_error(source: str, feature: str, values: list[Any]) -> DataValidationError:
+    """The error for a log1p feature with values ≤ -1 (`values`: up to five of them)."""
+    return DataValidationError(
+        f"{source}: column '{feature}' has values ≤ -1, where log1p is undefined.\n"
+        f"  expected: values > -1 (declare range min: 0 to quarantine negatives), or "
+        f"parameter data_processing.transforms.{feature}: none | yeo-johnson\n"
+        f"  found:    {', '.join(str(v) for v in values)}"
+    )
+
+
 def _check_transform_domain(customers: pd.DataFrame, schema: Schema, source: str) -> None:
     for feature in schema.numeric_features:
         if schema.transform(feature) == "log1p" and (customers[feature] <= -1).any():
             bad = customers.index[customers[feature] <= -1][:5]
-            raise DataValidationError(
-                f"{source}: column '{feature}' has values ≤ -1, where log1p is undefined.\n"
-                f"  expected: values > -1 (declare range min: 0 to quarantine negatives), or "
-                f"parameter data_processing.transforms.{feature}: none | yeo-johnson\n"
-                f"  found:    {', '.join(str(v) for v in customers.loc[bad, feature])}"
-            )
+            raise log1p_domain_error(source, feature, customers.loc[bad, feature].tolist())
 
 
-def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> ColumnTransformer:
-    """Fit the declared transforms, the scaler and the one-hot encoding on the clean customers."""
+def check_feature_columns(columns: list[str], params: dict[str, Any]) -> Schema:
+    """The declared schema, or the error naming the declared features the table lacks."""
     schema = schema_from_params(params)
-    absent = [f for f in schema.features if f not in customers.columns]
+    absent = [f for f in schema.features if f not in columns]
     if absent:
         raise DataValidationError(
             f"{params['source_file']}: the feature column(s) {', '.join(absent)} are not in the file.\n"
             "  expected: every column in parameter data_processing.features in the file "
             "(a column declared `required: false` cannot be a feature when it is absent)\n"
-            f"  found:    columns {', '.join(map(str, customers.columns))}"
+            f"  found:    columns {', '.join(map(str, columns))}"
         )
+    return schema
+
+
+def non_finite_error(
+    source: str, broken: list[str], minima: dict[str, Any], maxima: dict[str, Any]
+) -> DataValidationError:
+    """The error for features that are not finite after transforming and scaling."""
+    return DataValidationError(
+        f"{source}: the features {', '.join(broken)} are not finite after "
+        "transforming and scaling.\n  expected: values small enough to scale (declare a range "
+        "to quarantine impossible values, or a log1p transform)\n"
+        f"  found:    min {minima}, max {maxima}"
+    )
+
+
+def fit_feature_transformer(customers: pd.DataFrame, params: dict[str, Any]) -> ColumnTransformer:
+    """Fit the declared transforms, the scaler and the one-hot encoding on the clean customers."""
+    schema = check_feature_columns(list(customers.columns), params)
     _check_transform_domain(customers, schema, params["source_file"])
     transformer = make_feature_transformer(schema, params["scaler"])
     transformer.fit(customers[list(schema.features)])
@@ -117,18 +141,19 @@ def build_features(
 
     One node for both keeps the pipeline graph layered (primary → models and feature). Features that
     are not finite after the transform (values too large to scale) stop the run naming the column.
+    On Spark (`kedro run --env spark`) the same transformer is fitted with statistics Spark computes
+    and applied by Spark (`spark_features.py`); the features are a Spark table with the id first.
     """
+    if is_spark(customers):
+        return spark_module("data_processing", "spark_features").build_features(customers, params)
     schema = schema_from_params(params)
     transformer = fit_feature_transformer(customers, params)
     features = build_model_features(customers, transformer, schema.id_column)
     broken = [c for c in features.columns if not np.isfinite(features[c]).all()]
     if broken:
         values = customers[schema.numeric_features]
-        raise DataValidationError(
-            f"{params['source_file']}: the features {', '.join(broken)} are not finite after "
-            "transforming and scaling.\n  expected: values small enough to scale (declare a range "
-            "to quarantine impossible values, or a log1p transform)\n"
-            f"  found:    min {values.min().to_dict()}, max {values.max().to_dict()}"
+        raise non_finite_error(
+            params["source_file"], broken, values.min().to_dict(), values.max().to_dict()
         )
     return transformer, features
 

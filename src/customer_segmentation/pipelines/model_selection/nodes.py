@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError
 
 from .metrics import (
@@ -23,11 +24,10 @@ from .selection import CRITERIA, POLICIES, choose_k, criterion_picks, find_knee
 logger = logging.getLogger(__name__)
 
 
-def check_k_range(features: np.ndarray, params: dict[str, Any]) -> tuple[int, int]:
-    """(k_min, k_max) from `k_range`, or a DataValidationError naming the parameter and the value."""
+def check_k_range(n_rows: int, distinct: int, params: dict[str, Any]) -> tuple[int, int]:
+    """(k_min, k_max) from `k_range` for features of `n_rows` rows, `distinct` of them different,
+    or a DataValidationError naming the parameter and the value."""
     k_min, k_max = int(params["k_range"]["min"]), int(params["k_range"]["max"])
-    n_rows = len(features)
-    distinct = len(np.unique(features, axis=0)) if n_rows else 0
     if k_min < 2:
         raise DataValidationError(
             f"parameter model_selection.k_range.min: expected at least 2 segments, found {k_min}"
@@ -65,14 +65,19 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
     Columns: k, wcss, silhouette (+ the rows it used), calinski_harabasz, davies_bouldin, gap, gap_se,
     stability_mean, stability_std (NaN when switched off), fit_seconds, sweep_rows (the customers
     the sweep ran on: all, or a seeded sample of `sweep_sample_size`), n_customers.
+
+    On Spark (`kedro run --env spark`) the fits are pyspark.ml's (`spark.py`), with the same columns.
     """
+    if is_spark(model_features):
+        return spark_module("model_selection").sweep_k(model_features, params)
     customers = len(model_features)
     kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
     sweep_rows = seeded_sample(customers, params.get("sweep_sample_size"), seed)
     features = model_features.to_numpy(dtype=float)[sweep_rows]
     if len(sweep_rows) < customers:
         logger.info("Sweeping k on a seeded sample of %d of %d customers", len(features), customers)
-    k_min, k_max = check_k_range(features, params)
+    distinct = len(np.unique(features, axis=0)) if len(features) else 0
+    k_min, k_max = check_k_range(len(features), distinct, params)
     silhouette_rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
     gap_rows = seeded_sample(len(features), params["gap_sample_size"], seed)
     stability_rows = seeded_sample(len(features), params["stability_sample_size"], seed)
@@ -102,27 +107,36 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
                 )
                 row.update(stability_mean=mean, stability_std=spread)
         rows.append(row)
-        logger.info(
-            "k=%d: wcss=%.1f silhouette=%s CH=%s DB=%s gap=%.3f±%.3f stability=%s (%.2f s)",
-            k,
-            row["wcss"],
-            _fmt(row.get("silhouette")),
-            _fmt(row.get("calinski_harabasz"), 1),
-            _fmt(row.get("davies_bouldin")),
-            row["gap"],
-            row["gap_se"],
-            _fmt(row.get("stability_mean")),
-            row["fit_seconds"],
-        )
-    metrics = pd.DataFrame(rows)
+        log_candidate(row)
+    return metrics_table(rows, len(features), customers)
+
+
+def log_candidate(row: dict[str, Any]) -> None:
+    """One line per k of the sweep in the run's log."""
+    logger.info(
+        "k=%d: wcss=%.1f silhouette=%s CH=%s DB=%s gap=%.3f±%.3f stability=%s (%.2f s)",
+        row["k"],
+        row["wcss"],
+        _fmt(row.get("silhouette")),
+        _fmt(row.get("calinski_harabasz"), 1),
+        _fmt(row.get("davies_bouldin")),
+        row["gap"],
+        row["gap_se"],
+        _fmt(row.get("stability_mean")),
+        row["fit_seconds"],
+    )
+
+
+def metrics_table(rows: list[dict[str, Any]], sweep_rows: int, customers: int) -> pd.DataFrame:
+    """The `k_metrics` table from one dict per k, in the documented column order."""
     columns = [
         "k", "wcss", "silhouette", "silhouette_rows", "calinski_harabasz", "davies_bouldin",
         "gap", "gap_se", "stability_mean", "stability_std", "fit_seconds",
     ]  # fmt: skip
-    metrics = metrics.reindex(columns=columns)
+    metrics = pd.DataFrame(rows).reindex(columns=columns)
     metrics["silhouette_rows"] = metrics["silhouette_rows"].astype("Int64")
     metrics["silhouette_sampled"] = metrics["silhouette_rows"] < customers
-    metrics["sweep_rows"] = len(features)
+    metrics["sweep_rows"] = sweep_rows
     metrics["n_customers"] = customers
     return metrics
 

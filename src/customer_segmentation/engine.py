@@ -1,0 +1,22 @@
+"""Which engine a node was handed: pandas, or Spark (`kedro run --env spark`).
+
+A node that runs on both engines checks its table with `is_spark` and hands a Spark DataFrame to the
+function of the same name in its pipeline's `spark.py`, imported only then (`spark_module`), so the
+default environment never imports PySpark.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from types import ModuleType
+
+
+def is_spark(frame: object) -> bool:
+    """True for a Spark DataFrame (classic or Spark Connect)."""
+    return type(frame).__module__.startswith("pyspark.")
+
+
+def spark_module(pipeline: str, module: str = "spark") -> ModuleType:
+    """The Spark versions of the nodes of `pipeline` (`pipelines/<pipeline>/spark.py`, or the
+    pipeline's other Spark `module`)."""
+    return import_module(f"customer_segmentation.pipelines.{pipeline}.{module}")

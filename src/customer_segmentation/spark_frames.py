@@ -1,0 +1,37 @@
+"""What the pipelines' Spark modules share: seeded samples, feature columns as vectors, collecting.
+
+A seeded sample is the `size` rows with the smallest hash of (customer id, seed): the same customers
+whatever the partitioning, the cluster or the order in which Spark read the file.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
+
+VECTOR = "_features"
+
+
+def seeded_rows(frame: DataFrame, size: int | None, seed: int, id_column: str) -> DataFrame:
+    """At most `size` rows of `frame`: all of them when `size` is None or not smaller than the
+    table, else the `size` customers with the smallest hash of (id, seed)."""
+    if size is None or frame.count() <= size:
+        return frame
+    key = F.xxhash64(F.col(id_column).cast("string"), F.lit(int(seed)))
+    return frame.orderBy(key).limit(int(size))
+
+
+def sample_to_pandas(
+    frame: DataFrame, size: int | None, seed: int, id_column: str
+) -> tuple[pd.DataFrame, int]:
+    """`seeded_rows` on the driver, ordered by id, and the number of rows it was drawn from."""
+    rows = frame.count()
+    sample = seeded_rows(frame, size, seed, id_column).toPandas()
+    return sample.sort_values(id_column, kind="stable", ignore_index=True), rows
+
+
+def with_vector(frame: DataFrame, columns: list[str]) -> DataFrame:
+    """`frame` with the `columns` assembled into one vector column (`VECTOR`) for pyspark.ml."""
+    return VectorAssembler(inputCols=columns, outputCol=VECTOR).transform(frame)
