@@ -20,3 +20,11 @@ def spark_module(pipeline: str, module: str = "spark") -> ModuleType:
     """The Spark versions of the nodes of `pipeline` (`pipelines/<pipeline>/spark.py`, or the
     pipeline's other Spark `module`)."""
     return import_module(f"customer_segmentation.pipelines.{pipeline}.{module}")
+
+
+def spark_sample(frame: object, size: int | None, seed: int, key: list[str]):
+    """A seeded sample of a Spark table on the driver and the rows it was drawn from
+    (`spark_frames.sample_to_pandas`), for nodes that run their pandas code on a sample."""
+    return import_module("customer_segmentation.spark_frames").sample_to_pandas(
+        frame, size, seed, key
+    )

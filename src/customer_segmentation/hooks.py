@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
@@ -34,6 +35,10 @@ class SparkHooks:
         if os.environ.get("SPARK_REMOTE"):
             builder = builder.remote(os.environ["SPARK_REMOTE"])
             settings.pop("spark.master", None)
+        elif str(settings.get("spark.master", "")).startswith("local"):
+            # local mode: the Python workers (the segment model's predict) run this environment's
+            # Python, where the project and scikit-learn are installed
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         for key, value in settings.items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()

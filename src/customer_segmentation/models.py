@@ -197,14 +197,7 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         self._algorithm = algorithm
         self._native_centers = centers
         native_ids = self._native_predict(features)
-        sizes = np.bincount(native_ids[native_ids >= 0], minlength=len(centers))
-        order = segment_order(sizes, centers)
-        self.cluster_centers_ = centers[order]
-        self.segment_sizes_ = sizes[order]
-        self.segment_ids_ = np.arange(1, len(centers) + 1)
-        self._id_of_native = np.empty(len(centers), dtype=int)
-        self._id_of_native[order] = self.segment_ids_
-        self.radius_ = self._radius[order] if algorithm in DENSITY_METHODS else None
+        self._number_segments(np.bincount(native_ids[native_ids >= 0], minlength=len(centers)))
         self.labels_ = self.predict(features)
         self.inertia_ = float(
             getattr(estimator, "inertia_", None)
@@ -213,6 +206,37 @@ class OrderedSegments(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_features_in_ = features.shape[1]
         self.n_fit_rows_ = len(rows)
         return self
+
+    def from_centres(
+        self, centres: np.ndarray, sizes: np.ndarray, inertia: float, n_fit_rows: int
+    ) -> OrderedSegments:
+        """The fitted state of a centroid method whose centres were found elsewhere (pyspark.ml's
+        K-Means on Spark), given how many rows are nearest each centre: the same ids, order,
+        `predict` and `transform` as `fit` would give. `labels_` is not kept (the rows stay on
+        Spark)."""
+        algorithm = canonical_algorithm(self.algorithm)
+        if algorithm not in CENTROID_METHODS:
+            raise ValueError(f"from_centres: {algorithm} is not a centroid method")
+        self._algorithm = algorithm
+        self._native_centers = np.asarray(centres, dtype=float)
+        self.mixture_ = None
+        self._number_segments(np.asarray(sizes, dtype=int))
+        self.labels_ = None
+        self.inertia_ = float(inertia)
+        self.n_features_in_ = self._native_centers.shape[1]
+        self.n_fit_rows_ = int(n_fit_rows)
+        return self
+
+    def _number_segments(self, sizes: np.ndarray) -> None:
+        """Ids 1..k for the native clusters of these sizes: largest first (`segment_order`)."""
+        centers = self._native_centers
+        order = segment_order(sizes, centers)
+        self.cluster_centers_ = centers[order]
+        self.segment_sizes_ = sizes[order]
+        self.segment_ids_ = np.arange(1, len(centers) + 1)
+        self._id_of_native = np.empty(len(centers), dtype=int)
+        self._id_of_native[order] = self.segment_ids_
+        self.radius_ = self._radius[order] if self._algorithm in DENSITY_METHODS else None
 
     def _nearest(self, features: np.ndarray) -> np.ndarray:
         return pairwise_distances_argmin(features, self.cluster_centers_)

@@ -6,7 +6,6 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline, pipeline
 
 from customer_segmentation.context import runs_on_spark, starts_from_order_lines
-from customer_segmentation.pipelines.data_processing import create_pipeline as create_processing
 from customer_segmentation.pipelines.reporting import create_pipeline as create_reporting
 from customer_segmentation.pipelines.scoring import create_order_log_scoring
 
@@ -29,12 +28,12 @@ def register_pipelines() -> dict[str, Pipeline]:
     log (`order_lines_raw`, conf/transactions), the workflow starts with `customer_features`: its
     table is what data_processing reads, new customers are built from their own order lines, and the
     report gains an RFM section. Otherwise `customer_features` is not registered. When the raw
-    customers are a Spark dataset (conf/spark), data_processing cleans them on Spark.
+    customers are a Spark dataset (conf/spark), every table is a Spark table and the plots draw a sample.
     """
     found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
     pipelines = {name: found[name] for name in WORKFLOW if name in found}
-    if runs_on_spark() and "data_processing" in pipelines:
-        pipelines["data_processing"] = create_processing(spark=True)
+    if runs_on_spark() and "reporting" in pipelines:
+        pipelines["reporting"] = create_reporting(spark=True)
     if starts_from_order_lines() and "customer_features" in found:
         pipelines = {"customer_features": found["customer_features"], **pipelines}
         if "data_processing" in pipelines:

@@ -38,11 +38,20 @@ def numeric_columns_to_show(schema: Schema, wanted: list[str] | None, count: int
 def sample_rows(
     frame: pd.DataFrame, max_points: int, random_state: int
 ) -> tuple[pd.DataFrame, str]:
-    """At most `max_points` rows (seeded), and the note for the plot title ('' when not sampled)."""
-    if len(frame) <= max_points:
-        return frame, ""
-    sampled = frame.sample(n=max_points, random_state=random_state)
-    return sampled, f" (random sample of {max_points:,} of {len(frame):,} customers)"
+    """At most `max_points` rows (seeded), and the note for the plot title ('' when not sampled).
+    A table that is already a sample (`sample_note`) says of how many customers."""
+    if len(frame) > max_points:
+        return frame.sample(n=max_points, random_state=random_state), sample_note(frame, max_points)
+    return frame, sample_note(frame)
+
+
+def sample_note(frame: pd.DataFrame, shown: int | None = None) -> str:
+    """' (random sample of n of N customers)' when the plot shows `shown` (default: all) rows of
+    `frame` and `frame.attrs["customers"]` (N; a sample drawn by Spark) or the frame itself has more;
+    '' when every customer is shown."""
+    shown = len(frame) if shown is None else shown
+    customers = int(frame.attrs.get("customers", len(frame)))
+    return f" (random sample of {shown:,} of {customers:,} customers)" if shown < customers else ""
 
 
 def grid_shape(panels: int, columns: int = 3) -> tuple[int, int]:

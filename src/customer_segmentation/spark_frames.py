@@ -14,22 +14,23 @@ from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
 VECTOR = "_features"
 
 
-def seeded_rows(frame: DataFrame, size: int | None, seed: int, id_column: str) -> DataFrame:
+def seeded_rows(frame: DataFrame, size: int | None, seed: int, key: list[str]) -> DataFrame:
     """At most `size` rows of `frame`: all of them when `size` is None or not smaller than the
-    table, else the `size` customers with the smallest hash of (id, seed)."""
+    table, else the `size` rows with the smallest hash of (`key` columns, seed): the customer id,
+    or for a table without one, every column."""
     if size is None or frame.count() <= size:
         return frame
-    key = F.xxhash64(F.col(id_column).cast("string"), F.lit(int(seed)))
-    return frame.orderBy(key).limit(int(size))
+    hashed = F.xxhash64(*[F.col(c).cast("string") for c in key], F.lit(int(seed)))
+    return frame.orderBy(hashed).limit(int(size))
 
 
 def sample_to_pandas(
-    frame: DataFrame, size: int | None, seed: int, id_column: str
+    frame: DataFrame, size: int | None, seed: int, key: list[str]
 ) -> tuple[pd.DataFrame, int]:
-    """`seeded_rows` on the driver, ordered by id, and the number of rows it was drawn from."""
+    """`seeded_rows` on the driver, ordered by `key`, and the number of rows it was drawn from."""
     rows = frame.count()
-    sample = seeded_rows(frame, size, seed, id_column).toPandas()
-    return sample.sort_values(id_column, kind="stable", ignore_index=True), rows
+    sample = seeded_rows(frame, size, seed, key).toPandas()
+    return sample.sort_values(key, kind="stable", ignore_index=True), rows
 
 
 def with_vector(frame: DataFrame, columns: list[str]) -> DataFrame:

@@ -9,8 +9,11 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from customer_segmentation.models import UNASSIGNED, OrderedSegments
+from customer_segmentation.engine import is_spark, spark_module
+from customer_segmentation.models import OrderedSegments
 from customer_segmentation.pipelines.data_processing.features import categorical_blocks
+
+from .statistics import numeric_columns, segment_statistics
 
 logger = logging.getLogger(__name__)
 
@@ -36,36 +39,46 @@ def fit_segment_model(
     (0 = unassigned, density methods only). The algorithm's settings are
     `comparison.algorithms.<algorithm>`; above its `max_fit_rows` it is fitted on a seeded sample
     and every customer is assigned by `predict`.
+
+    On Spark (`kedro run --env spark`) K-Means and bisecting K-Means are pyspark.ml's, fitted on
+    every customer, and their centres become the same `OrderedSegments` (`spark.py`).
     """
     algorithm = algorithm_choice["algorithm"]
     options = dict(comparison["algorithms"][algorithm])
     if algorithm == "k_prototypes":
         options["categorical_blocks"] = categorical_blocks(feature_transformer)
-    k = int(k_selection["k"])
-    features = feature_transformer.transform(customers[list(feature_transformer.feature_names_in_)])
     clusterer = OrderedSegments(
-        n_clusters=k,
+        n_clusters=int(k_selection["k"]),
         algorithm=algorithm,
         random_state=params["random_state"],
         options=options,  # native_estimator leaves out max_fit_rows
         max_fit_rows=options.get("max_fit_rows"),
         warm_start_rows=params.get("warm_start_sample_size"),
-    ).fit(features)
+    )
+    if is_spark(customers):
+        customers_count = spark_module("clustering").fit(clusterer, customers, feature_transformer)
+    else:
+        features = feature_transformer.transform(
+            customers[list(feature_transformer.feature_names_in_)]
+        )
+        clusterer.fit(features)
+        customers_count = len(customers)
     logger.info(
-        "Fitted %s with %d segments on %d of %d customers; segment sizes %s, unassigned %d",
+        "Fitted %s with %d segments on %d of %d customers; segment sizes %s",
         algorithm,
         len(clusterer.segment_ids_),
         clusterer.n_fit_rows_,
-        len(customers),
+        customers_count,
         clusterer.segment_sizes_.tolist(),
-        int((clusterer.labels_ == UNASSIGNED).sum()),
     )
     return Pipeline([("features", feature_transformer), ("segments", clusterer)])
 
 
 def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.DataFrame:
     """Every customer with its `segment_id` (the model's `predict`: 0 = unassigned) and the distance
-    to the nearest segment centroid (scaled units)."""
+    to the nearest segment centroid (scaled units). On Spark the same, batch by batch (`spark.py`)."""
+    if is_spark(customers):
+        return spark_module("clustering").assign_segments(customers, segment_model)
     X = customers[model_features_of(segment_model)]  # noqa: N806
     distances = segment_model.transform(X)
     assigned = customers.copy(deep=False)  # copy-on-write: the new columns only
@@ -82,13 +95,13 @@ def compute_centroids(assigned: pd.DataFrame, segment_model: Pipeline) -> pd.Dat
     inverse-scaled centroids.
     """
     features = model_features_of(segment_model)
-    groups = assigned.groupby("segment_id")
-    numeric = [f for f in features if pd.api.types.is_numeric_dtype(assigned[f])]
-    centroids = groups[numeric].mean()
-    for feature in [f for f in features if f not in numeric]:
-        centroids[feature] = groups[feature].agg(lambda values: values.mode().sort_values().iloc[0])
+    numeric = numeric_columns(assigned, features)
+    statistics = segment_statistics(assigned, numeric, [f for f in features if f not in numeric])
+    centroids = statistics.means.copy()
+    for feature, counts in statistics.counts.items():
+        centroids[feature] = counts.idxmax(axis=1)  # the most common; ties: the first in order
     centroids = centroids[features].reset_index()
-    centroids.insert(1, "size", groups.size().to_numpy())
+    centroids.insert(1, "size", statistics.sizes.to_numpy())
     return centroids
 
 
@@ -99,8 +112,12 @@ def build_segmented_customers(
     order of the customer table (so the file lines up with the input; filter on `segment_id` for a
     segment's customers). Not re-sorting saves a full copy of the table: 0.5 GiB at 10M customers.
 
-    Returned twice: once for the CSV dataset, once for the Parquet dataset.
+    Returned twice: once for the CSV dataset, once for the Parquet dataset. On Spark the same
+    columns, in Spark's order (the Parquet dataset is partitioned by segment).
     """
+    if is_spark(assigned):
+        segmented = spark_module("clustering").name_segments(assigned, segment_profiles)
+        return segmented, segmented
     names = segment_profiles.set_index("segment_id")["segment_name"]
     segmented = assigned.copy(deep=False).reset_index(drop=True)
     segmented.insert(

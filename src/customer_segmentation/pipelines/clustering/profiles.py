@@ -31,6 +31,8 @@ from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
 from customer_segmentation.schema import Schema, schema_from_dict
 
+from .statistics import segment_statistics
+
 logger = logging.getLogger(__name__)
 
 LEVELS = ("low", "mid", "high")
@@ -43,10 +45,9 @@ def level_of(z_score: float, thresholds: dict[str, float]) -> str:
     return "high" if z_score >= thresholds["high"] else "mid"
 
 
-def z_scores(segment_means: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+def z_scores(segment_means: pd.DataFrame, mean: pd.Series, std: pd.Series) -> pd.DataFrame:
     """Segment means as z-scores against the whole population (0 where a column does not vary)."""
-    spread = population.std(ddof=0).replace(0, np.nan)
-    return ((segment_means - population.mean()) / spread).fillna(0.0)
+    return ((segment_means - mean) / std.replace(0, np.nan)).fillna(0.0)
 
 
 def profiled_columns(schema: Schema, params: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -65,12 +66,6 @@ def profiled_columns(schema: Schema, params: dict[str, Any]) -> tuple[list[str],
     ]
 
 
-def category_shares(assigned: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Share of each category of `column` per segment (rows: segment ids, columns: categories)."""
-    counts = pd.crosstab(assigned["segment_id"], assigned[column].astype(str))
-    return counts.div(counts.sum(axis=1), axis=0)
-
-
 def profile_segments(
     assigned: pd.DataFrame, column_schema: dict[str, Any], params: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -79,30 +74,26 @@ def profile_segments(
     (`share_<column>_<category>`). Returned as a table and as a JSON-ready dict."""
     schema = schema_from_dict(column_schema)
     numeric, categorical = profiled_columns(schema, params)
-    groups = assigned.groupby("segment_id")
-    means, medians = groups[numeric].mean(), groups[numeric].median()
-    z = z_scores(means, assigned[numeric])
-    profiles = pd.DataFrame(index=groups.size().index)
-    profiles["size"] = groups.size()
-    profiles["share"] = profiles["size"] / len(assigned)
+    statistics = segment_statistics(assigned, numeric, categorical)
+    means, medians = statistics.means, statistics.medians
+    z = z_scores(means, statistics.population_mean, statistics.population_std)
+    profiles = pd.DataFrame(index=statistics.sizes.index)
+    profiles["size"] = statistics.sizes
+    profiles["share"] = profiles["size"] / statistics.customers
     for column in numeric:
         profiles[f"mean_{column}"] = means[column]
         profiles[f"median_{column}"] = medians[column]
-        profiles[f"diff_{column}"] = means[column] - assigned[column].mean()
+        profiles[f"diff_{column}"] = means[column] - statistics.population_mean[column]
         profiles[f"z_{column}"] = z[column]
     population_shares: dict[str, dict[str, float]] = {}
     modes: dict[str, pd.Series] = {}
     for column in categorical:
-        shares = category_shares(assigned, column)
+        shares = statistics.shares(column)
         for category in shares.columns:
             profiles[f"share_{column}_{category}"] = shares[category]
         population_shares[column] = {
             str(k): round(float(v), 4)
-            for k, v in assigned[column]
-            .astype(str)
-            .value_counts(normalize=True)
-            .sort_index()
-            .items()
+            for k, v in statistics.population_shares(column).sort_index().items()
         }
         modes[column] = shares.idxmax(axis=1)
     levels = [
@@ -131,8 +122,8 @@ def profile_segments(
         )
     document = {
         "population": {
-            "customers": len(assigned),
-            "mean": {c: round(float(assigned[c].mean()), 4) for c in numeric},
+            "customers": statistics.customers,
+            "mean": {c: round(float(statistics.population_mean[c]), 4) for c in numeric},
             "category_shares": population_shares,
         },
         "segments": profiles.round(4).to_dict(orient="records"),

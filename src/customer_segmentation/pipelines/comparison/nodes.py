@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score
 
+from customer_segmentation.engine import is_spark, spark_sample
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import (
     ALGORITHMS,
@@ -59,13 +60,21 @@ def draw_comparison_sample(
 ) -> dict[str, Any]:
     """The rows every algorithm is fitted and scored on, in a seeded random order (all customers up
     to `sample_size`), how many customers there are, and where each categorical feature's one-hot
-    columns are (for k-prototypes)."""
+    columns are (for k-prototypes). On Spark the seeded sample is drawn by Spark and the algorithms
+    run on the driver, as they do on pandas."""
     check_comparison_parameters(params)
+    customers = None
+    if is_spark(model_features):
+        id_column = model_features.columns[0]
+        model_features, customers = spark_sample(
+            model_features, params["sample_size"], params["random_state"], [id_column]
+        )
+        model_features = model_features.set_index(id_column)
     rng = np.random.default_rng(params["random_state"])
     order = rng.permutation(len(model_features))[: params["sample_size"]]
     return {
         "features": model_features.to_numpy(dtype=float)[order],
-        "customers": len(model_features),
+        "customers": customers or len(model_features),
         "categorical_blocks": categorical_blocks(feature_transformer),
     }
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 from customer_segmentation.schema import RESERVED_COLUMNS, UNKNOWN_CATEGORY, schema_from_params
 
@@ -25,16 +26,9 @@ logger = logging.getLogger(__name__)
 QUARANTINE_RECORD_COLUMNS = ["reason", "step"]
 
 
-def is_spark(frame: object) -> bool:
-    """True for a Spark DataFrame (classic or Spark Connect): the node hands it to `spark.py`."""
-    return type(frame).__module__.startswith("pyspark.")
-
-
 def on_spark():
     """The Spark versions of these nodes (imported only when a Spark DataFrame arrives)."""
-    from . import spark  # noqa: PLC0415 (pyspark is needed only by the spark environment)
-
-    return spark
+    return spark_module("data_processing")
 
 
 def examples_of(frame: Any) -> str:
@@ -364,14 +358,6 @@ def build_primary_table(
             primary[column] = values.round().astype("int64")
     logger.info("Primary table: %d customers", len(primary))
     return primary
-
-
-def collect_primary_table(primary: Any) -> pd.DataFrame:
-    """The clean primary table computed by Spark, as a pandas table on the driver (the spark
-    environment's hand-over to the pipelines that do not run on Spark yet)."""
-    table = on_spark().to_pandas(primary)
-    logger.info("Collected the Spark primary table: %d customers", len(table))
-    return table
 
 
 def build_data_quality_report(

@@ -1,12 +1,11 @@
 """data_processing: validate and clean raw customers, then build scaled model features."""
 
-from kedro.pipeline import Node, Pipeline, pipeline
+from kedro.pipeline import Node, Pipeline
 
 from .features import build_features
 from .nodes import (
     build_data_quality_report,
     build_primary_table,
-    collect_primary_table,
     collect_quarantine,
     declare_schema,
     impute_missing_values,
@@ -84,27 +83,13 @@ def create_cleaning_pipeline(parameters: str = "params:data_processing") -> Pipe
     )
 
 
-def create_pipeline(spark: bool = False, **kwargs) -> Pipeline:
+def create_pipeline(**kwargs) -> Pipeline:
     """The full data_processing pipeline on `customers_raw`.
 
-    With `spark=True` (`kedro run --env spark`) the cleaning runs on Spark DataFrames and writes
-    `spark_customers_primary`; `collect_primary_table` brings that clean table to the driver as the
-    `customers_primary` the later pipelines (still pandas) read.
+    The same pipeline runs on Spark (`kedro run --env spark`): there `customers_raw` is a Spark
+    dataset, so every node is handed a Spark DataFrame and runs its Spark version.
     """
     cleaning = create_cleaning_pipeline()
-    if spark:
-        cleaning = pipeline(
-            cleaning, outputs={"customers_primary": "spark_customers_primary"}
-        ) + Pipeline(
-            [
-                Node(
-                    collect_primary_table,
-                    "spark_customers_primary",
-                    "customers_primary",
-                    name="collect_primary_table_node",
-                )
-            ]
-        )
     return Pipeline(
         [
             Node(

@@ -13,7 +13,6 @@ import logging
 from functools import reduce
 from typing import Any
 
-import pandas as pd
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
@@ -255,8 +254,3 @@ def quality_counts(customers: DataFrame, primary: DataFrame, quarantined: DataFr
         "quarantined_by_reason": by("reason"),
         "quarantined_by_step": by("step"),
     }
-
-
-def to_pandas(primary: DataFrame) -> pd.DataFrame:
-    """The clean primary table on the driver, for the pipelines that do not run on Spark yet."""
-    return primary.toPandas()

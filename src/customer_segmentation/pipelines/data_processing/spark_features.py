@@ -100,7 +100,7 @@ def fitting_rows(customers: DataFrame, schema: Schema, seed: int = FIT_SAMPLE_SE
     each categorical feature (its other columns the minimum), so the encoder knows every category."""
     features = list(schema.features)
     sample, _ = sample_to_pandas(
-        customers.select(schema.id_column, *features), FIT_SAMPLE_ROWS, seed, schema.id_column
+        customers.select(schema.id_column, *features), FIT_SAMPLE_ROWS, seed, [schema.id_column]
     )
     frames = [sample[features]]
     for feature in schema.categorical_features:

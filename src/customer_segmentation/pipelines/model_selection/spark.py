@@ -88,7 +88,7 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     id_column, columns = model_features.columns[0], model_features.columns[1:]
     kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
     customers = model_features.count()
-    sweep = seeded_rows(model_features, params.get("sweep_sample_size"), seed, id_column)
+    sweep = seeded_rows(model_features, params.get("sweep_sample_size"), seed, [id_column])
     vectors = with_vector(sweep, columns).cache()
     n_rows = vectors.count()
     if n_rows < customers:
@@ -96,7 +96,7 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     k_min, k_max = check_k_range(n_rows, sweep.select(*columns).distinct().count(), params)
 
     def driver_sample(size: int) -> np.ndarray:
-        return sample_to_pandas(sweep, size, seed, id_column)[0][columns].to_numpy(dtype=float)
+        return sample_to_pandas(sweep, size, seed, [id_column])[0][columns].to_numpy(dtype=float)
 
     ks = list(range(1, k_max + 1))
     gap, gap_se = gap_statistic(

@@ -17,6 +17,7 @@ from customer_segmentation.plot_style import (
     grid_shape,
     numeric_columns_to_show,
     plain_text,
+    sample_note,
     sample_rows,
 )
 from customer_segmentation.schema import schema_from_dict
@@ -62,7 +63,8 @@ def plot_distributions(
         )
     for axes in grid[len(panels) :]:
         axes.axis("off")
-    figure.suptitle(f"Customer attributes ({len(customers):,} customers)")
+    customers_count = int(customers.attrs.get("customers", len(customers)))
+    figure.suptitle(f"Customer attributes ({customers_count:,} customers){sample_note(customers)}")
     return figure
 
 
@@ -90,6 +92,8 @@ def plot_category_counts(customers: pd.DataFrame, column_schema: dict[str, Any])
         axes.tick_params(axis="x", labelrotation=30 if len(counts) > 4 else 0)
     for axes in grid[len(columns) :]:
         axes.axis("off")
+    if sample_note(customers):
+        figure.suptitle("Customers by category" + sample_note(customers))
     return figure
 
 
@@ -142,5 +146,5 @@ def plot_correlation_heatmap(customers: pd.DataFrame, column_schema: dict[str, A
             color="white" if abs(value) > 0.5 else "black",
         )
     figure.colorbar(image, ax=axes, label="Pearson correlation")
-    axes.set_title("Correlation between attributes")
+    axes.set_title("Correlation between attributes" + sample_note(customers))
     return figure

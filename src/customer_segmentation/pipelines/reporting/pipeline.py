@@ -1,6 +1,6 @@
 """reporting: exploratory and segment plots, and the self-contained HTML segment report."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Node, Pipeline, pipeline
 
 from .eda_plots import (
     plot_category_counts,
@@ -10,6 +10,7 @@ from .eda_plots import (
 )
 from .report import build_segment_report
 from .rfm_plots import plot_rfm_crosstab, plot_rfm_grid, summarise_rfm
+from .samples import draw_plot_sample
 from .segment_plots import (
     plot_pca,
     plot_profile_heatmap,
@@ -52,10 +53,12 @@ def create_rfm_nodes() -> list[Node]:
     ]
 
 
-def create_pipeline(rfm: bool = False, **kwargs) -> Pipeline:
+def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipeline:
     """Clean customers, segments, the column schema and model-selection results in; plots and the
     report out. With `rfm` (the workflow starts from an order log), the report also shows the line
-    accounting and the RFM segments beside the K-Means segments."""
+    accounting and the RFM segments beside the K-Means segments. With `spark` (the tables are Spark
+    tables) the plots draw one seeded sample brought to pandas (`draw_plot_sample`); the profiles,
+    sizes and counts in the report are Spark's aggregates over every customer."""
     eda = [
         Node(
             plot_distributions,
@@ -164,4 +167,18 @@ def create_pipeline(rfm: bool = False, **kwargs) -> Pipeline:
         "segment_report",
         name="build_segment_report_node",
     )
-    return Pipeline([*eda, *segments, *(create_rfm_nodes() if rfm else []), report])
+    reporting = Pipeline([*eda, *segments, *(create_rfm_nodes() if rfm else []), report])
+    if not spark:
+        return reporting
+    sampled = {
+        "customers_primary": "plot_customers",
+        "segmented_customers_parquet": "plot_segmented_customers",
+        "model_features": "plot_model_features",
+    }
+    sample = Node(
+        draw_plot_sample,
+        ["segmented_customers_parquet", "model_features", "column_schema", "params:reporting"],
+        list(sampled.values()),
+        name="draw_plot_sample_node",
+    )
+    return Pipeline([sample]) + pipeline(reporting, inputs=sampled)

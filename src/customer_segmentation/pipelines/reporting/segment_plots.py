@@ -18,6 +18,7 @@ from customer_segmentation.plot_style import (
     grid_shape,
     numeric_columns_to_show,
     plain_text,
+    sample_note,
     sample_rows,
     segment_colours,
     style_value_axis,
@@ -280,7 +281,7 @@ def plot_segment_boxplots(
         handles=[Patch(color=c, label=f"{i}. {n}") for i, n, c in segments],
         loc="outside lower center", ncols=min(3, len(segments)), fontsize=8,
     )  # fmt: skip
-    figure.suptitle("Attributes by segment")
+    figure.suptitle("Attributes by segment" + sample_note(segmented))
     return figure
 
 
