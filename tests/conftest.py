@@ -44,6 +44,39 @@ def parameters() -> dict[str, Any]:
     return copy.deepcopy(load_parameters())
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One real Spark session in local mode on two cores for every in-process Spark test."""
+    from pyspark.sql import SparkSession  # noqa: PLC0415 (only the Spark tests start Java)
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # as SparkHooks does in local mode
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("customer-segmentation-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_processing() -> dict[str, Any]:
+    """The pandas data_processing outputs of the embedded customers (run through Kedro's runner)."""
+    from customer_segmentation.datasets import RawCustomersDataset  # noqa: PLC0415
+    from customer_segmentation.pipelines import data_processing  # noqa: PLC0415
+
+    raw = RawCustomersDataset(filepath=str(PROJECT_ROOT / "data" / "01_raw" / "customers.csv"))
+    params = load_parameters()
+    return run_pipeline(
+        data_processing.create_pipeline(),
+        {"customers_raw": raw.load(), "params:data_processing": params["data_processing"]},
+    )
+
+
 @pytest.fixture
 def column_schema(parameters) -> dict[str, Any]:
     """The checked default (Mall-style) column schema, as the `column_schema` dataset holds it."""

@@ -11,7 +11,6 @@ import json
 
 import pandas as pd
 import pytest
-from pyspark.sql import SparkSession
 from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.datasets import RawCustomersDataset
@@ -24,21 +23,6 @@ RAW_SCHEMA = (
     "`Spending Score (1-100)` STRING"
 )
 CUSTOMERS_CSV = PROJECT_ROOT / "data" / "01_raw" / "customers.csv"
-
-
-@pytest.fixture(scope="session")
-def spark() -> SparkSession:
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("customer-segmentation-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def processing_inputs(raw) -> dict:
@@ -57,7 +41,7 @@ def both(spark) -> tuple[dict, dict]:
         processing_inputs(RawCustomersDataset(filepath=str(CUSTOMERS_CSV)).load()),
     )
     raw = spark.read.csv(str(CUSTOMERS_CSV), header=True, schema=RAW_SCHEMA)
-    spark_run = run_pipeline(data_processing.create_pipeline(spark=True), processing_inputs(raw))
+    spark_run = run_pipeline(data_processing.create_pipeline(), processing_inputs(raw))
     return pandas_run, spark_run
 
 

@@ -2,8 +2,8 @@
 
 The model features are made by the same scikit-learn `ColumnTransformer` as on pandas, so the saved
 `segment_model` and scoring are unchanged. Spark computes its statistics over every customer: the
-mean and variance (standard scaler) or the range (min-max scaler) of each transformed feature exactly,
-the quartiles (robust scaler) within 1/100,000 of the rank, and every category of each categorical
+mean and variance (standard scaler), the range (min-max scaler) or the quartiles (robust scaler, exact
+and interpolated as numpy does) of each transformed feature, and every category of each categorical
 feature. Only the Yeo-Johnson exponent is fitted by scikit-learn on a seeded sample of
 `FIT_SAMPLE_ROWS` customers. Spark then applies the fitted transformer as column expressions
 (`feature_columns`): no Python runs per row.
@@ -96,18 +96,19 @@ def feature_columns(transformer: ColumnTransformer) -> list[Column]:
 
 
 def fitting_rows(customers: DataFrame, schema: Schema, seed: int = FIT_SAMPLE_SEED) -> pd.DataFrame:
-    """What scikit-learn fits on: a seeded sample of the customers, plus one row per category of
-    each categorical feature (its other columns the minimum), so the encoder knows every category."""
+    """What scikit-learn fits on: a seeded sample of the customers, plus, for each category of a
+    categorical feature the sample missed, one row of it (its other columns the minimum), so the
+    encoder knows every category."""
     features = list(schema.features)
     sample, _ = sample_to_pandas(
         customers.select(schema.id_column, *features), FIT_SAMPLE_ROWS, seed, [schema.id_column]
     )
     frames = [sample[features]]
     for feature in schema.categorical_features:
+        seen = sample[feature].astype(str).unique().tolist()
         others = [F.min(c).alias(c) for c in features if c != feature]
-        frames.append(
-            customers.groupBy(feature).agg(*others).orderBy(feature).select(*features).toPandas()
-        )
+        missed = customers.where(~F.col(feature).cast("string").isin(seen))
+        frames.append(missed.groupBy(feature).agg(*others).select(*features).toPandas())
     return pd.concat(frames, ignore_index=True)
 
 
@@ -116,14 +117,19 @@ def set_exact_statistics(transformer: ColumnTransformer, customers: DataFrame) -
     how many customers that is."""
     aggregates: list[Column] = [F.count(F.lit(1)).alias("_rows")]
     for feature, step in numeric_steps(transformer):
-        value = transformed(feature, step)
-        aggregates += [
-            F.avg(value).alias(f"{feature}__mean"),
-            F.var_pop(value).alias(f"{feature}__var"),
-            F.min(value).alias(f"{feature}__min"),
-            F.max(value).alias(f"{feature}__max"),
-            F.percentile_approx(value, [0.25, 0.5, 0.75], 100_000).alias(f"{feature}__q"),
-        ]
+        value, scaler = transformed(feature, step), step["scale"]
+        if isinstance(scaler, StandardScaler):
+            aggregates += [
+                F.avg(value).alias(f"{feature}__mean"),
+                F.var_pop(value).alias(f"{feature}__var"),
+            ]
+        elif isinstance(scaler, MinMaxScaler):
+            aggregates += [
+                F.min(value).alias(f"{feature}__min"),
+                F.max(value).alias(f"{feature}__max"),
+            ]
+        elif isinstance(scaler, RobustScaler):
+            aggregates.append(F.percentile(value, [0.25, 0.5, 0.75]).alias(f"{feature}__q"))
     row = customers.select(*aggregates).first().asDict()
     rows = int(row["_rows"])
     for feature, step in numeric_steps(transformer):
