@@ -44,4 +44,4 @@ def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
     if env == "transactions":
         assert layer("customer_features") == LAYERS.index("intermediate")
     if env == "spark":
-        assert "collect_primary_table_node" in {node.name for node in workflow.nodes}
+        assert "draw_plot_sample_node" in {node.name for node in workflow.nodes}

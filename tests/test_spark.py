@@ -1,4 +1,5 @@
-"""The spark environment: data_processing on a real Spark session (local[2]) gives the pandas answer.
+"""The spark environment: data_processing on a real Spark session (local[2]) gives the pandas answer,
+and `kedro run --env spark` gives the default run's segments and datasets.
 
 One session-scoped SparkSession serves the in-process tests; the CLI test runs `kedro run --env spark`
 in a temp copy of the project, as a user types it (its own Spark, started by SparkHooks).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -63,12 +65,15 @@ def test_spark_accounts_for_rows_and_imputes_as_pandas_does(both):
     assert spark_run["data_quality_report"]["accounting"] == "2001 in = 1995 kept + 6 quarantined"
 
 
-def test_spark_primary_table_is_the_pandas_primary_table(both):
+def test_spark_primary_table_and_features_are_the_pandas_ones(both):
     pandas_run, spark_run = both
     ordered = [frame.sort_values("customer_id").reset_index(drop=True) for frame in
-               (pandas_run["customers_primary"], spark_run["customers_primary"])]  # fmt: skip
+               (pandas_run["customers_primary"], spark_run["customers_primary"].toPandas())]  # fmt: skip
     pd.testing.assert_frame_equal(ordered[1], ordered[0], check_dtype=False)
     assert spark_run["column_schema"] == pandas_run["column_schema"]
+    expected = pandas_run["model_features"]
+    found = spark_run["model_features"].toPandas().set_index(expected.index.name)
+    pd.testing.assert_frame_equal(found.loc[expected.index], expected, check_exact=False, atol=1e-9)
 
 
 def test_lines_are_numbered_in_file_order_across_partitions(spark):
@@ -86,11 +91,19 @@ def test_lines_are_numbered_in_file_order_across_partitions(spark):
         assert lines[row.source_line - 1].split(",")[0] == row.CustomerID
 
 
+def spark_parts(folder: Path, pattern: str) -> list[Path]:
+    """The part files of the newest version of a versioned Spark dataset."""
+    return sorted(latest(folder).glob(pattern))
+
+
 def test_kedro_run_env_spark_gives_the_pandas_segments(project_copy):
     """`kedro run --env spark` as a user types it: the same quarantine, the same k, the same
-    segments as the default run (ARI >= 0.95)."""
+    segments (ARI >= 0.95) and the same datasets with the same columns as the default run."""
     kedro(project_copy, "run")
     data = project_copy / "data"
+    outputs = ["05_model_input/k_metrics.csv", "07_model_output/segment_profiles.csv",
+               "07_model_output/segment_centroids.csv", "07_model_output/scored_customers.csv"]  # fmt: skip
+    pandas_tables = {name: pd.read_csv(latest(data / name)) for name in outputs}
     pandas_k = json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"]
     pandas_report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
     pandas_segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
@@ -99,9 +112,23 @@ def test_kedro_run_env_spark_gives_the_pandas_segments(project_copy):
     assert report["quarantined_by_reason"] == pandas_report["quarantined_by_reason"]
     assert report["accounting_holds"] and report["rows_kept"] == pandas_report["rows_kept"]
     assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k
-    segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
+    for name, expected in pandas_tables.items():
+        assert list(pd.read_csv(latest(data / name)).columns) == list(expected.columns), name
+    profiles = pd.read_csv(latest(data / "07_model_output/segment_profiles.csv"))
+    assert (
+        profiles["size"].sum()
+        == pandas_tables["07_model_output/segment_profiles.csv"]["size"].sum()
+    )
+    parts = spark_parts(data / "07_model_output/segmented_customers_spark", "part-*.csv")
+    segments = pd.concat(pd.read_csv(part) for part in parts)
+    assert list(segments.columns) == list(pandas_segments.columns)
     joined = pandas_segments.merge(segments, on="customer_id", suffixes=("_pandas", "_spark"))
     assert len(joined) == len(pandas_segments) == len(segments)
     assert adjusted_rand_score(joined["segment_id_pandas"], joined["segment_id_spark"]) >= 0.95
+    by_segment = latest(data / "07_model_output/segmented_customers_spark.parquet")
+    assert sorted(p.name for p in by_segment.glob("segment_id=*")) == [
+        f"segment_id={i}" for i in range(1, pandas_k + 1)
+    ]
     quarantined = latest(data / "02_intermediate/quarantined_customers_spark")
     assert list(quarantined.parent.iterdir()) and any(quarantined.glob("part-*.csv"))
+    assert (latest(data / "08_reporting/segment_report.html")).stat().st_size > 0
