@@ -32,16 +32,16 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
     pipelines = {name: found[name] for name in WORKFLOW if name in found}
-    if runs_on_spark() and "reporting" in pipelines:
-        pipelines["reporting"] = create_reporting(spark=True)
+    if "reporting" in pipelines:
+        pipelines["reporting"] = create_reporting(
+            rfm=starts_from_order_lines(), spark=runs_on_spark()
+        )
     if starts_from_order_lines() and "customer_features" in found:
         pipelines = {"customer_features": found["customer_features"], **pipelines}
         if "data_processing" in pipelines:
             pipelines["data_processing"] = pipeline(
                 pipelines["data_processing"], inputs={"customers_raw": "customer_features"}
             )
-        if "reporting" in pipelines:
-            pipelines["reporting"] = create_reporting(rfm=True)
         if "scoring" in pipelines:
             pipelines["scoring"] = create_order_log_scoring()
     pipelines.update(

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 
 logger = logging.getLogger(__name__)
@@ -28,10 +29,12 @@ def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> 
     fields are required, and a file without one of them stops with one message naming the file.
     """
     source = params["source_file"]
-    if lines_raw.columns.empty or lines_raw.empty:
+    spark = is_spark(lines_raw)
+    if not len(lines_raw.columns) or (lines_raw.isEmpty() if spark else lines_raw.empty):
+        lines = lines_raw.count() if spark else len(lines_raw)
         raise DataValidationError(
             validation_message(source, "the order log is empty.", "a header and order lines",
-                               f"{len(lines_raw.columns)} columns, {len(lines_raw)} lines")
+                               f"{len(lines_raw.columns)} columns, {lines} lines")
         )  # fmt: skip
     headers = {str(h).strip(): h for h in lines_raw.columns}
     renamed: dict[str, str] = {}
@@ -48,9 +51,11 @@ def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 "; ".join(f"{f}: one of {params['columns'].get(f, [])}" for f in missing)
                 + " (customer_features.columns in conf/<env>/parameters_customer_features.yml)",
                 f"headers {list(lines_raw.columns)}",
-                example_rows(lines_raw),
+                example_rows(lines_raw.limit(5).toPandas() if spark else lines_raw),
             )
         )
+    if spark:
+        return spark_module("customer_features").standardise_order_lines(lines_raw, renamed)
     lines = lines_raw[list(renamed)].rename(columns=renamed)
     lines.insert(0, "source_line", np.arange(2, len(lines) + 2))
     return lines
@@ -80,7 +85,10 @@ def clean_order_lines(
     (`non_product_codes`, case-insensitive); zero quantity; non-positive price.
 
     Customer ids, invoices, items and countries come out as categoricals (a few bytes per line).
+    On Spark the same rules and reasons as Spark columns (`spark.py`).
     """
+    if is_spark(lines):
+        return spark_module("customer_features").clean_order_lines(lines, params)
     delivered = [c for c in lines.columns if c != "source_line"]
     customer_id = _id_text(_stripped(lines, "customer_id"))
     invoice = _stripped(lines, "invoice").fillna("")
@@ -151,7 +159,7 @@ def clean_order_lines(
 
 def count_lines(lines: pd.DataFrame) -> int:
     """The number of order lines in (for the line accounting)."""
-    return len(lines)
+    return lines.count() if is_spark(lines) else len(lines)
 
 
 def _id_text(ids: pd.Series) -> pd.Series:
@@ -177,6 +185,8 @@ def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Returns the lines with `status` (used | netted) and `net_quantity`, and that quarantine.
     """
+    if is_spark(clean):
+        return spark_module("customer_features").net_cancellations(clean)
     lines = clean.sort_values(["invoice_date", "source_line"], kind="stable", ignore_index=True)
     cancel = lines["is_cancellation"].to_numpy(bool)
     amount = np.abs(lines["quantity"].to_numpy(float))
@@ -211,6 +221,8 @@ def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def snapshot_date(lines: pd.DataFrame, params: dict[str, Any]) -> pd.Timestamp:
     """`snapshot_date` from parameters, or the day after the last invoice in the log."""
+    if is_spark(lines):
+        return spark_module("customer_features").snapshot_date(lines, params)
     if params.get("snapshot_date"):
         return pd.Timestamp(params["snapshot_date"]).normalize()
     return lines["invoice_date"].max().normalize() + pd.Timedelta(days=1)
@@ -234,21 +246,29 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
     bound), return rate (unmatched returns / (purchases + unmatched returns), by value) and country
     (the customer's most frequent, when the log has one).
     """
-    used = (net_lines["status"] == "used").to_numpy(bool)
-    quantity = net_lines["net_quantity"].to_numpy(float)
-    value = quantity * net_lines["unit_price"].to_numpy(float)
-    buy, back = used & (quantity > 0), used & (quantity < 0)
-    if not buy.any():
-        raise DataValidationError(
+
+    def no_purchase(lines: int, examples: pd.DataFrame) -> DataValidationError:
+        return DataValidationError(
             validation_message(
                 params["source_file"],
                 "no customer has a purchase left after netting cancellations.",
                 "purchases (positive quantities, invoices not starting with "
                 f"{params['cancellation_prefix']!r}) by identified customers",
-                f"{len(net_lines):,} usable lines, all cancelled, cancelling or returns",
-                example_rows(net_lines.drop(columns=["item_is_product"])),
+                f"{lines:,} usable lines, all cancelled, cancelling or returns",
+                example_rows(examples),
             )
         )
+
+    if is_spark(net_lines):
+        return spark_module("customer_features").build_customer_features(
+            net_lines, params, no_purchase
+        )
+    used = (net_lines["status"] == "used").to_numpy(bool)
+    quantity = net_lines["net_quantity"].to_numpy(float)
+    value = quantity * net_lines["unit_price"].to_numpy(float)
+    buy, back = used & (quantity > 0), used & (quantity < 0)
+    if not buy.any():
+        raise no_purchase(len(net_lines), net_lines.drop(columns=["item_is_product"]))
     snapshot = snapshot_date(net_lines, params)
     buys = pd.DataFrame(
         {
@@ -295,6 +315,23 @@ def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> 
     return features.reset_index()
 
 
+def line_counts(
+    quarantine: pd.DataFrame, netting_quarantine: pd.DataFrame, net_lines: pd.DataFrame
+) -> dict[str, Any]:
+    """Lines used, netted, quarantined by reason (duplicates as one reason) and unmatched returns."""
+    reasons = pd.concat([quarantine["reason"], netting_quarantine["reason"]])
+    by_reason = reasons.str.replace(r"^duplicate of line \d+$", "duplicate line", regex=True)
+    status = net_lines["status"]
+    return {
+        "lines_used": int((status == "used").sum()),
+        "lines_netted": int((status == "netted").sum()),
+        "quarantined_by_reason": {
+            k: int(v) for k, v in by_reason.value_counts().sort_index().items()
+        },
+        "unmatched_return_lines": int(((status == "used") & (net_lines["net_quantity"] < 0)).sum()),
+    }
+
+
 def build_line_accounting(
     lines_in: int,
     quarantine: pd.DataFrame,
@@ -307,22 +344,28 @@ def build_line_accounting(
 
     Raises `DataValidationError` if the sum does not hold (a defect, never expected).
     """
-    reasons = pd.concat([quarantine["reason"], netting_quarantine["reason"]])
-    by_reason = reasons.str.replace(r"^duplicate of line \d+$", "duplicate line", regex=True)
+    if is_spark(net_lines):
+        counts = spark_module("customer_features").line_counts(
+            quarantine, netting_quarantine, net_lines
+        )
+        customers_out = features.count()
+    else:
+        counts, customers_out = (
+            line_counts(quarantine, netting_quarantine, net_lines),
+            len(features),
+        )
     accounting = {
         "source_file": params["source_file"],
         "lines_in": lines_in,
-        "lines_used": int((net_lines["status"] == "used").sum()),
-        "lines_netted": int((net_lines["status"] == "netted").sum()),
-        "lines_quarantined": len(reasons),
-        "quarantined_by_reason": {
-            k: int(v) for k, v in by_reason.value_counts().sort_index().items()
-        },
-        "unmatched_return_lines": int(
-            ((net_lines["status"] == "used") & (net_lines["net_quantity"] < 0)).sum()
-        ),
-        "customers_out": len(features),
-        "snapshot_date": str(snapshot_date(net_lines, params).date()) if len(net_lines) else None,
+        "lines_used": counts["lines_used"],
+        "lines_netted": counts["lines_netted"],
+        "lines_quarantined": sum(counts["quarantined_by_reason"].values()),
+        "quarantined_by_reason": counts["quarantined_by_reason"],
+        "unmatched_return_lines": counts["unmatched_return_lines"],
+        "customers_out": customers_out,
+        "snapshot_date": str(snapshot_date(net_lines, params).date())
+        if counts["lines_used"] + counts["lines_netted"]
+        else None,
     }
     total = accounting["lines_used"] + accounting["lines_netted"] + accounting["lines_quarantined"]
     accounting["holds"] = total == accounting["lines_in"]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError
 
 SCORED = {
@@ -83,6 +84,8 @@ def score_rfm(features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     ('R5F4M3'), and the named segment of the first `rfm.segments` rule that matches its R and F."""
     rfm = params["rfm"]
     rules = check_rfm_rules(rfm)
+    if is_spark(features):
+        return spark_module("customer_features").score_rfm(features, rules, rfm["bins"], SCORED)
     scores = features[["customer_id", "recency", "frequency", "monetary"]].copy()
     for score, (column, higher_is_better) in SCORED.items():
         scores[score] = quantile_scores(

@@ -48,8 +48,17 @@ def number_lines(frame: DataFrame, first: int = 2) -> DataFrame:
 
 
 def standardise_columns(customers_raw: DataFrame, names: list[str]) -> DataFrame:
-    """Rename to the declared names (checked by the caller) and number the lines."""
-    return number_lines(customers_raw.toDF(*names))
+    """Rename to the declared names (checked by the caller), every value as text (as delivered:
+    a typed table such as the order log's customer features is checked like a CSV) and number the
+    lines."""
+    return number_lines(
+        customers_raw.select(
+            *[
+                F.col(f"`{c}`").cast("string").alias(n)
+                for c, n in zip(customers_raw.columns, names, strict=True)
+            ]
+        )
+    )
 
 
 def record(frame: DataFrame, reason: SparkColumn, step: str) -> DataFrame:

@@ -167,18 +167,18 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
         "segment_report",
         name="build_segment_report_node",
     )
-    reporting = Pipeline([*eda, *segments, *(create_rfm_nodes() if rfm else []), report])
-    if not spark:
-        return reporting
-    sampled = {
-        "customers_primary": "plot_customers",
-        "segmented_customers_parquet": "plot_segmented_customers",
-        "model_features": "plot_model_features",
-    }
-    sample = Node(
-        draw_plot_sample,
-        ["segmented_customers_parquet", "model_features", "column_schema", "params:reporting"],
-        list(sampled.values()),
-        name="draw_plot_sample_node",
-    )
-    return Pipeline([sample]) + pipeline(reporting, inputs=sampled)
+    plots = Pipeline([*eda, *segments])
+    if spark:
+        sampled = {
+            "customers_primary": "plot_customers",
+            "segmented_customers_parquet": "plot_segmented_customers",
+            "model_features": "plot_model_features",
+        }
+        sample = Node(
+            draw_plot_sample,
+            ["segmented_customers_parquet", "model_features", "column_schema", "params:reporting"],
+            list(sampled.values()),
+            name="draw_plot_sample_node",
+        )
+        plots = Pipeline([sample]) + pipeline(plots, inputs=sampled)
+    return plots + Pipeline([*(create_rfm_nodes() if rfm else []), report])

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from customer_segmentation.engine import is_spark
 from customer_segmentation.pipelines.customer_features.rfm import rfm_cell_names
 from customer_segmentation.plot_style import plain_text, wrapped
 
@@ -18,7 +19,16 @@ def summarise_rfm(
 ) -> dict[str, Any]:
     """Per RFM segment (in the order of the rules): customers, share, revenue (net spend) and revenue
     share, mean R/F/M scores; customers per R x F cell; and the crosstab of K-Means segments (rows)
-    against RFM segments (columns), counting the customers both tables hold."""
+    against RFM segments (columns), counting the customers both tables hold. Spark tables come to
+    the driver as the few columns used here (one row per customer, not per order line)."""
+    if is_spark(rfm_scores):
+        rfm_scores = rfm_scores.select(
+            "customer_id", "rfm_segment", "monetary", "r_score", "f_score", "m_score"
+        ).toPandas()
+    if is_spark(segmented_customers):
+        segmented_customers = segmented_customers.select(
+            "customer_id", "segment_id", "segment_name"
+        ).toPandas()
     order = [rule["name"] for rule in rfm_params["rfm"]["segments"]]
     by_segment = rfm_scores.groupby("rfm_segment").agg(
         customers=("customer_id", "size"),
