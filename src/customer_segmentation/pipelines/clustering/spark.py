@@ -1,6 +1,6 @@
 """The clustering nodes on Spark (`kedro run --env spark`).
 
-K-Means and bisecting K-Means are fitted by pyspark.ml on every customer and exported into the same
+K-Means and bisecting K-Means are fitted by pyspark.ml on every customer (the best of `n_init` starts) and exported into the same
 scikit-learn `segment_model` (`OrderedSegments.from_centres`: ids by size, 1 = largest), so scoring and
 everything downstream are unchanged. The other algorithms are fitted by scikit-learn on a seeded
 sample (`max_fit_rows`, else `comparison.sample_size` rows), as on pandas above `max_fit_rows`.
@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import OrderedSegments
 from customer_segmentation.pipelines.data_processing.spark_features import feature_columns
-from customer_segmentation.pipelines.model_selection.spark import spark_kmeans
+from customer_segmentation.pipelines.model_selection.spark import fit_best
 from customer_segmentation.spark_frames import sample_to_pandas, with_vector
 
 from . import nodes
@@ -39,9 +39,9 @@ def fit(clusterer: OrderedSegments, customers: DataFrame, transformer: ColumnTra
     if clusterer.algorithm in SPARK_FITS:
         vectors = with_vector(features, names).cache()
         options = {"init": "k-means++", "max_iter": clusterer.max_iter, **(clusterer.options or {})}
-        model = spark_kmeans(
-            clusterer.n_clusters, options, int(clusterer.random_state), clusterer.algorithm
-        ).fit(vectors)
+        model = fit_best(
+            vectors, clusterer.n_clusters, options, int(clusterer.random_state), clusterer.algorithm
+        )
         summary = model.summary
         clusterer.from_centres(
             np.array(model.clusterCenters()),

@@ -1,6 +1,6 @@
 """The k sweep on Spark (`kedro run --env spark`): `nodes.sweep_k` with pyspark.ml's K-Means.
 
-For each k the model is fitted by Spark on the sweep's rows (every customer, or a seeded sample of
+For each k the model is fitted by Spark (the best of `n_init` starts) on the sweep's rows (every customer, or a seeded sample of
 `sweep_sample_size`): WCSS is the model's training cost; the silhouette is Spark's
 `ClusteringEvaluator` over the same rows (its squared-Euclidean silhouette, computed in O(N·k), so
 no silhouette sample is needed); Calinski-Harabasz comes from the WCSS and the total sum of squares,
@@ -49,6 +49,19 @@ def spark_kmeans(k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "km
         featuresCol=VECTOR,
         predictionCol=PREDICTION,
     )
+
+
+def fit_best(
+    vectors: DataFrame, k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "kmeans"
+):
+    """The lowest-cost of `n_init` pyspark.ml fits seeded seed, seed + 1, ... (scikit-learn's
+    `n_init`: K-Means finds a local optimum, and one start can miss the best by far)."""
+    best = None
+    for start in range(int(kmeans.get("n_init", 1))):
+        model = spark_kmeans(k, kmeans, seed + start, algorithm).fit(vectors)
+        if best is None or model.summary.trainingCost < best.summary.trainingCost:
+            best = model
+    return best
 
 
 def centre_distance(centres: np.ndarray, columns: list[str]):
@@ -109,7 +122,7 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for i, k in enumerate(ks):
         started = time.perf_counter()
-        model = spark_kmeans(k, kmeans, seed).fit(vectors) if k > 1 else None
+        model = fit_best(vectors, k, kmeans, seed) if k > 1 else None
         wcss = float(model.summary.trainingCost) if model else total
         row: dict[str, Any] = {
             "k": k,
