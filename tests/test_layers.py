@@ -14,7 +14,7 @@ LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", 
           "reporting"]  # fmt: skip
 
 
-@pytest.mark.parametrize("env", [None, "cards", "transactions", "spark"])
+@pytest.mark.parametrize("env", [None, "cards", "transactions", "spark", "spark_transactions"])
 def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
     """Kedro-Viz drops its layer bands if a dataset feeds an earlier layer (even through unlayered
     in-memory datasets), so every path through the graph must keep layer order."""

@@ -13,6 +13,7 @@ from customer_segmentation.pipelines.customer_features.nodes import (
     build_customer_features,
     build_line_accounting,
     clean_order_lines,
+    count_lines,
     net_cancellations,
     standardise_order_lines,
 )
@@ -69,7 +70,7 @@ def run_nodes(raw: pd.DataFrame, params: dict):
     net, netting_quarantine = net_cancellations(clean)
     features = build_customer_features(net, params)
     accounting = build_line_accounting(
-        len(lines), quarantine, netting_quarantine, net, features, params
+        count_lines(lines), quarantine, netting_quarantine, net, features, params
     )
     return clean, quarantine, net, netting_quarantine, features, accounting
 

@@ -324,4 +324,4 @@ def score_rfm(
         (r_low, r_high), (f_low, f_high) = rule["r"], rule["f"]
         matches = F.col("r_score").between(r_low, r_high) & F.col("f_score").between(f_low, f_high)
         segment = F.when(matches, F.lit(rule["name"])).otherwise(segment)
-    return scores.withColumn("rfm_segment", segment)
+    return scores.withColumn("rfm_segment", segment).orderBy("customer_id")
