@@ -10,9 +10,12 @@ netting, quarantine or accounting: the least any tool must do.
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 from customer_segmentation.order_log_generator import generate_order_log, order_log_csv_text
 
@@ -21,18 +24,44 @@ from .workflow import ROOT, print_medians, project_copy, timed
 LINES_PER_CUSTOMER = 28.3  # of the generator's planted behaviours, dirt included
 
 
+CHUNK_LINES = 5_000_000  # larger logs: this many generated lines, written again with other ids
+FLOOR_MAX_LINES = 10_000_000  # the pandas floor holds the whole log in memory
+
+
 def write_order_log(lines: int, path: Path) -> int:
-    """Generate about `lines` order lines into `path`; return the exact number of lines written."""
-    log, _ = generate_order_log(max(200, round(lines / LINES_PER_CUSTOMER)), seed=1)
-    path.write_text(order_log_csv_text(log))
-    return len(log)
+    """Generate about `lines` order lines into `path`; return the exact number of lines written.
+
+    Above `CHUNK_LINES` the generated log of `CHUNK_LINES` lines is written several times, copy k
+    with k put before every customer id and invoice number (C-invoices keep their C first), so the
+    copies share no customer and no invoice."""
+    copies = max(1, round(lines / CHUNK_LINES))
+    if copies > 10:
+        raise ValueError(f"at most {10 * CHUNK_LINES:,} lines (ten copies)")
+    chunk = lines if copies == 1 else CHUNK_LINES
+    log, _ = generate_order_log(max(200, round(chunk / LINES_PER_CUSTOMER)), seed=1)
+    text = order_log_csv_text(log)
+    with path.open("w") as out:
+        out.write(text)
+        if copies > 1:
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            for k in range(1, copies):
+                again = table.copy()
+                invoice = again["InvoiceNo"]
+                cancelled = invoice.str.startswith("C")
+                again["InvoiceNo"] = (cancelled.map({True: "C", False: ""}) + str(k)
+                                      + invoice.str.removeprefix("C"))  # fmt: skip
+                known = again["CustomerID"] != ""
+                again.loc[known, "CustomerID"] = str(k) + again.loc[known, "CustomerID"]
+                out.write(again.to_csv(index=False, header=False, lineterminator="\n"))
+    return len(log) * copies
 
 
-def bench_order_log(sizes: list[int], repeats: int) -> None:
-    """Median wall time and peak memory of the customer_features pipeline per log size."""
+def bench_order_log(
+    sizes: list[int], repeats: int, envs: tuple[str, ...] = ("transactions",)
+) -> None:
+    """Median wall time and peak memory of the customer_features pipeline per log size, in each
+    environment (`transactions`: pandas; `spark_transactions`: Spark local[2])."""
     print(f"order log -> customer features vs a bare pandas RFM group-by, median of {repeats}")  # noqa: T201
-    kedro = [sys.executable, "-m", "kedro", "run", "--env", "transactions",
-             "--pipelines", "customer_features"]  # fmt: skip
     floor = [sys.executable, "-m", "benchmarks.order_log_floor", "order_lines.csv"]
     for lines in sizes:
         with tempfile.TemporaryDirectory() as folder:
@@ -42,10 +71,15 @@ def bench_order_log(sizes: list[int], repeats: int) -> None:
             project = project_copy(ROOT, work / "this", {"order_lines.csv": csv})
             (work / "benchmarks").symlink_to(ROOT / "benchmarks")
             results: dict[str, list[tuple[float, float]]] = {
-                "customer_features": [],
-                "bare floor": [],
+                f"customer_features --env {env}": [] for env in envs
             }
+            if written <= FLOOR_MAX_LINES:
+                results["bare floor"] = []
             for _ in range(repeats):
-                results["customer_features"].append(timed(kedro, project)[:2])
-                results["bare floor"].append(timed(floor, work)[:2])
+                for env in envs:
+                    kedro = [sys.executable, "-m", "kedro", "run", "--env", env,
+                             "--pipelines", "customer_features"]  # fmt: skip
+                    results[f"customer_features --env {env}"].append(timed(kedro, project)[:2])
+                if "bare floor" in results:
+                    results["bare floor"].append(timed(floor, work)[:2])
         print_medians(f"{written:,} order lines (seed 1)", results)

@@ -163,6 +163,12 @@ def main() -> None:
         help="workflow: the generated tables (Mall-style customers; the same with --env spark; cards)",
     )
     parser.add_argument(
+        "--env",
+        nargs="+",
+        default=["transactions"],
+        help="order_log: the environments to run customer_features in (spark_transactions: Spark)",
+    )
+    parser.add_argument(
         "--compare",
         type=Path,
         help="workflow: also time another checkout of the project (e.g. a git worktree)",
@@ -171,6 +177,8 @@ def main() -> None:
     for case in args.cases or DEFAULT_CASES:
         if case == "workflow":
             bench_workflow(args.sizes, args.repeats, args.compare, tuple(args.example))
+        elif case == "order_log":
+            bench_order_log(args.sizes, args.repeats, tuple(args.env))
         else:
             CASES[case](args.sizes, args.repeats)
 

@@ -275,12 +275,12 @@ def print_table(rows: list[tuple[str, int, Case, Case]]) -> None:
 
 
 def print_medians(title: str, results: dict[str, list[tuple[float, float]]]) -> None:
-    """Median seconds and peak memory per case, and the ratio to the "bare floor" case."""
-    floor_s = statistics.median(s for s, _ in results["bare floor"])
+    """Median seconds and peak memory per case, and the ratio to the "bare floor" case (when it ran)."""
+    floor = results.get("bare floor")
+    floor_s = statistics.median(s for s, _ in floor) if floor else None
     print(f"  {title}:")  # noqa: T201
     for name, runs in results.items():
         seconds = statistics.median(s for s, _ in runs)
         memory = statistics.median(m for _, m in runs)
-        print(  # noqa: T201
-            f"    {name:<24} {seconds:8.1f} s  peak {memory:5.2f} GiB  ×{seconds / floor_s:5.2f} floor"
-        )
+        ratio = f"  ×{seconds / floor_s:5.2f} floor" if floor_s else ""
+        print(f"    {name:<40} {seconds:8.1f} s  peak {memory:5.2f} GiB{ratio}")  # noqa: T201

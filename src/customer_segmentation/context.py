@@ -5,8 +5,8 @@
 (`kedro run --env transactions`). Every Kedro entry point (`kedro run`, `kedro viz`, notebooks, a
 `KedroSession` in code) creates this context before it reads the pipelines, so the context records what
 the active catalog declares and the registry builds the matching `__default__`. The same goes for the
-engine: when the raw customers are a Spark dataset (`kedro run --env spark`), data_processing is built
-for Spark DataFrames.
+engine: when the raw customers are a Spark dataset (`kedro run --env spark`), every customer table is a
+Spark table and the reporting pipeline draws its plots from a sample.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 `kedro run --env <name>` layers `conf/<name>/` over `conf/base/`. With the soft merge an environment
 that overrides one parameter keeps every other parameter of the same group from `base`.
 `ProjectContext` lets the pipeline registry start the workflow from an order log when the
-environment's catalog declares one (conf/transactions), and run data_processing on Spark when the raw
-customers are a Spark dataset (conf/spark, whose `spark.yml` `SparkHooks` turns into a session).
+environment's catalog declares one (conf/transactions), and build the workflow for Spark tables when
+the raw customers are a Spark dataset (conf/spark, whose `spark.yml` `SparkHooks` turns into a session).
 """
 
 from kedro.config import OmegaConfigLoader
