@@ -83,3 +83,20 @@ def test_spark_sweep_refuses_more_segments_than_distinct_customers(spark, quick_
     )
     with pytest.raises(DataValidationError, match="only 2 distinct customers"):
         sweep_k(tiny, {**quick_params, "k_range": {"min": 2, "max": 3}})
+
+
+def test_bisecting_kmeans_sweeps_on_both_engines_when_configured(
+    spark_features, embedded_processing, quick_params
+):
+    params = copy.deepcopy(quick_params)
+    params["kmeans"]["algorithm"] = "bisecting_kmeans"
+    params.update(k_range={"min": 2, "max": 6}, stability_resamples=0)
+    pandas_metrics = sweep_k(embedded_processing["model_features"], params)
+    spark_metrics = sweep_k(spark_features, params)
+    assert select_k(spark_metrics, params)["k"] == select_k(pandas_metrics, params)["k"] == 5
+    params["kmeans"]["algorithm"] = "dbscan"
+    with pytest.raises(
+        DataValidationError,
+        match="model_selection.kmeans.algorithm: expected one of kmeans, bisecting_kmeans",
+    ):
+        sweep_k(embedded_processing["model_features"], params)

@@ -56,7 +56,9 @@ def fit_segment_model(
         warm_start_rows=params.get("warm_start_sample_size"),
     )
     if is_spark(customers):
-        customers_count = spark_module("clustering").fit(clusterer, customers, feature_transformer)
+        customers_count = spark_module("clustering").fit(
+            clusterer, customers, feature_transformer, comparison["sample_size"]
+        )
     else:
         features = feature_transformer.transform(
             customers[list(feature_transformer.feature_names_in_)]

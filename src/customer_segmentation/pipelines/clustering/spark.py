@@ -28,11 +28,16 @@ from . import nodes
 from .statistics import SegmentStatistics
 
 SPARK_FITS = ("kmeans", "bisecting_kmeans")
-DEFAULT_FIT_ROWS = 50_000
 
 
-def fit(clusterer: OrderedSegments, customers: DataFrame, transformer: ColumnTransformer) -> int:
-    """Fit `clusterer` (unfitted, with its algorithm and options) for the Spark table `customers`;
+def fit(
+    clusterer: OrderedSegments,
+    customers: DataFrame,
+    transformer: ColumnTransformer,
+    sample_size: int,
+) -> int:
+    """Fit `clusterer` (unfitted, with its algorithm and options) for the Spark table `customers`
+    (the other algorithms on a seeded sample of `max_fit_rows`, else `sample_size` customers);
     return how many customers there are."""
     names = list(transformer.get_feature_names_out())
     features = customers.select(*feature_columns(transformer))
@@ -53,7 +58,7 @@ def fit(clusterer: OrderedSegments, customers: DataFrame, transformer: ColumnTra
         return clusterer.n_fit_rows_
     sample, customers_count = sample_to_pandas(
         features,
-        clusterer.max_fit_rows or DEFAULT_FIT_ROWS,
+        clusterer.max_fit_rows or sample_size,
         int(clusterer.random_state),
         names,
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
+from sklearn.cluster import BisectingKMeans, KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
@@ -18,10 +18,21 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from customer_segmentation.errors import DataValidationError
+
+SWEEP_ALGORITHMS = {"kmeans": KMeans, "bisecting_kmeans": BisectingKMeans}
+
 
 def make_kmeans(k: int, kmeans_params: dict[str, Any], random_state: int) -> KMeans:
-    """K-Means with `init`, `n_init`, `max_iter` from parameters and the given seed."""
-    return KMeans(
+    """K-Means (or bisecting K-Means, `algorithm`) with `init`, `n_init`, `max_iter` from
+    parameters and the given seed."""
+    algorithm = kmeans_params.get("algorithm", "kmeans")
+    if algorithm not in SWEEP_ALGORITHMS:
+        raise DataValidationError(
+            "parameter model_selection.kmeans.algorithm: expected one of "
+            f"{', '.join(SWEEP_ALGORITHMS)}, found {algorithm!r}"
+        )
+    return SWEEP_ALGORITHMS[algorithm](
         n_clusters=k,
         init=kmeans_params["init"],
         n_init=kmeans_params["n_init"],

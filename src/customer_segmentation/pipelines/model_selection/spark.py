@@ -35,7 +35,8 @@ PREDICTION = "_segment"
 
 
 def spark_kmeans(k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "kmeans"):
-    """pyspark.ml's K-Means (k-means|| start for `init: k-means++`) or bisecting K-Means."""
+    """pyspark.ml's K-Means (k-means|| start for `init: k-means++`) or bisecting K-Means
+    (`algorithm`, as `model_selection.kmeans.algorithm` chooses scikit-learn's)."""
     if algorithm == "bisecting_kmeans":
         return BisectingKMeans(
             k=k, seed=seed, maxIter=int(kmeans["max_iter"]), featuresCol=VECTOR,
@@ -122,7 +123,9 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for i, k in enumerate(ks):
         started = time.perf_counter()
-        model = fit_best(vectors, k, kmeans, seed) if k > 1 else None
+        model = (
+            fit_best(vectors, k, kmeans, seed, kmeans.get("algorithm", "kmeans")) if k > 1 else None
+        )
         wcss = float(model.summary.trainingCost) if model else total
         row: dict[str, Any] = {
             "k": k,
