@@ -33,6 +33,13 @@ def sample_to_pandas(
     return sample.sort_values(key, kind="stable", ignore_index=True), rows
 
 
-def with_vector(frame: DataFrame, columns: list[str]) -> DataFrame:
-    """`frame` with the `columns` assembled into one vector column (`VECTOR`) for pyspark.ml."""
-    return VectorAssembler(inputCols=columns, outputCol=VECTOR).transform(frame)
+def with_vector(frame: DataFrame, columns: list[str], shift: float = 0.0) -> DataFrame:
+    """`frame` with the `columns` assembled into one vector column (`VECTOR`) for pyspark.ml, each
+    value plus `shift` (the columns themselves unchanged)."""
+    if not shift:
+        return VectorAssembler(inputCols=columns, outputCol=VECTOR).transform(frame)
+    shifted = [f"_shifted_{i}" for i in range(len(columns))]
+    frame = frame.select(
+        "*", *[(F.col(c) + shift).alias(s) for c, s in zip(columns, shifted, strict=True)]
+    )
+    return VectorAssembler(inputCols=shifted, outputCol=VECTOR).transform(frame).drop(*shifted)

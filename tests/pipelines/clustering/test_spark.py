@@ -104,3 +104,15 @@ def test_other_algorithms_fit_on_a_seeded_sample_and_assign_everyone(spark, embe
     primary = embedded_processing["customers_primary"]
     assigned = assign_segments(spark.createDataFrame(primary), spark_model).toPandas()
     assert len(assigned) == 1995 and set(assigned["segment_id"]) == {1, 2, 3, 4, 5}
+
+
+def test_spark_bisecting_kmeans_splits_standardised_features(spark, embedded_processing):
+    """Spark's bisecting K-Means never splits a cluster centred at 0 unless the features are
+    shifted: the exported model has the five segments scikit-learn finds."""
+    pandas_model, spark_model = fit_both(spark, embedded_processing, "bisecting_kmeans")
+    primary = embedded_processing["customers_primary"]
+    features = primary[list(spark_model.named_steps["features"].feature_names_in_)]
+    assert len(spark_model.named_steps["segments"].segment_ids_) == 5
+    assert (
+        adjusted_rand_score(pandas_model.predict(features), spark_model.predict(features)) >= 0.95
+    )

@@ -89,7 +89,7 @@ def test_bisecting_kmeans_sweeps_on_both_engines_when_configured(
     spark_features, embedded_processing, quick_params
 ):
     params = copy.deepcopy(quick_params)
-    params["kmeans"]["algorithm"] = "bisecting_kmeans"
+    params["kmeans"].update(algorithm="bisecting_kmeans", n_init=1)
     params.update(k_range={"min": 2, "max": 6}, stability_resamples=0)
     pandas_metrics = sweep_k(embedded_processing["model_features"], params)
     spark_metrics = sweep_k(spark_features, params)

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import OrderedSegments
 from customer_segmentation.pipelines.data_processing.spark_features import feature_columns
-from customer_segmentation.pipelines.model_selection.spark import fit_best
+from customer_segmentation.pipelines.model_selection.spark import centres_of, fit_best, shift_for
 from customer_segmentation.spark_frames import sample_to_pandas, with_vector
 
 from . import nodes
@@ -42,14 +42,14 @@ def fit(
     names = list(transformer.get_feature_names_out())
     features = customers.select(*feature_columns(transformer))
     if clusterer.algorithm in SPARK_FITS:
-        vectors = with_vector(features, names).cache()
+        vectors = with_vector(features, names, shift_for(clusterer.algorithm)).cache()
         options = {"init": "k-means++", "max_iter": clusterer.max_iter, **(clusterer.options or {})}
         model = fit_best(
             vectors, clusterer.n_clusters, options, int(clusterer.random_state), clusterer.algorithm
         )
         summary = model.summary
         clusterer.from_centres(
-            np.array(model.clusterCenters()),
+            centres_of(model, clusterer.algorithm),
             np.array(summary.clusterSizes),
             summary.trainingCost,
             n_fit_rows=vectors.count(),

@@ -32,6 +32,22 @@ from .nodes import check_k_range, log_candidate, metrics_table
 logger = logging.getLogger(__name__)
 
 PREDICTION = "_segment"
+# Spark's bisecting K-Means splits a cluster by nudging its centre in proportion to the centre's norm,
+# so on standardised features (centre 0) it never splits. It runs on the features plus this constant
+# (no distance changes) and its centres are shifted back.
+BISECTING_SHIFT = 10.0
+# ... and it runs every iteration of every bisection (it has no tolerance): Spark's default of 20 at
+# most, where scikit-learn stops at convergence long before `max_iter`.
+BISECTING_MAX_ITER = 20
+
+
+def shift_for(algorithm: str) -> float:
+    return BISECTING_SHIFT if algorithm == "bisecting_kmeans" else 0.0
+
+
+def centres_of(model, algorithm: str) -> np.ndarray:
+    """The fitted centres in the features' own coordinates."""
+    return np.array(model.clusterCenters()) - shift_for(algorithm)
 
 
 def spark_kmeans(k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "kmeans"):
@@ -39,8 +55,8 @@ def spark_kmeans(k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "km
     (`algorithm`, as `model_selection.kmeans.algorithm` chooses scikit-learn's)."""
     if algorithm == "bisecting_kmeans":
         return BisectingKMeans(
-            k=k, seed=seed, maxIter=int(kmeans["max_iter"]), featuresCol=VECTOR,
-            predictionCol=PREDICTION,
+            k=k, seed=seed, maxIter=min(int(kmeans["max_iter"]), BISECTING_MAX_ITER),
+            featuresCol=VECTOR, predictionCol=PREDICTION,
         )  # fmt: skip
     return KMeans(
         k=k,
@@ -102,8 +118,9 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     id_column, columns = model_features.columns[0], model_features.columns[1:]
     kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
     customers = model_features.count()
+    algorithm = kmeans.get("algorithm", "kmeans")
     sweep = seeded_rows(model_features, params.get("sweep_sample_size"), seed, [id_column])
-    vectors = with_vector(sweep, columns).cache()
+    vectors = with_vector(sweep, columns, shift_for(algorithm)).cache()
     n_rows = vectors.count()
     if n_rows < customers:
         logger.info("Sweeping k on a seeded sample of %d of %d customers", n_rows, customers)
@@ -134,7 +151,7 @@ def sweep_k(model_features: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
             "gap_se": float(gap_se[i]),
         }
         if k >= k_min:
-            centres = np.array(model.clusterCenters())
+            centres = centres_of(model, algorithm)
             predictions = model.transform(vectors)
             row.update(
                 silhouette=float(silhouette.evaluate(predictions)),
