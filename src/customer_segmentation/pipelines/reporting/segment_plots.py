@@ -92,8 +92,10 @@ def plot_segment_scatter(
     axes.set(
         xlabel=schema.axis_label(x),
         ylabel=schema.axis_label(y),
-        title=f"Segments by {schema.label(x)} and {schema.label(y)} "
-        f"(X: segment {'median' if skewed else 'mean'}){note}",
+        title=wrapped(
+            f"Segments by {schema.label(x)} and {schema.label(y)} "
+            f"(X: segment {'median' if skewed else 'mean'}){note}"
+        ),
     )
     style_value_axis(axes, schema, x, "x")
     style_value_axis(axes, schema, y, "y")
