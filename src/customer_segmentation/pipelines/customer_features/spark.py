@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
 
@@ -33,28 +34,20 @@ DIRECTIVES = {
 def spark_date_pattern(date_format: str) -> str:
     """`customer_features.date_format` (strptime) as a Spark datetime pattern; letters between the
     directives are quoted. An unsupported directive stops the run naming the parameter."""
-    pattern, pos = [], 0
-    for match in re.finditer(r"%(.)", date_format):
-        literal = date_format[pos : match.start()]
-        if literal:
-            pattern.append(
-                "'" + literal.replace("'", "''") + "'"
-                if re.search(r"[A-Za-z']", literal)
-                else literal
-            )
-        if match.group(1) not in DIRECTIVES:
-            raise DataValidationError(
-                f"parameter customer_features.date_format: %{match.group(1)} is not supported on "
-                f"Spark; expected directives among {', '.join('%' + d for d in DIRECTIVES)}, "
-                f"found {date_format!r}"
-            )
-        pattern.append(DIRECTIVES[match.group(1)])
-        pos = match.end()
-    tail = date_format[pos:]
-    if tail:
-        pattern.append(
-            "'" + tail.replace("'", "''") + "'" if re.search(r"[A-Za-z']", tail) else tail
-        )
+    pattern = []
+    for part in re.split(r"(%.)", date_format):  # literal text and directives, alternately
+        if part.startswith("%") and len(part) == 2:
+            if part[1] not in DIRECTIVES:
+                raise DataValidationError(
+                    f"parameter customer_features.date_format: {part} is not supported on "
+                    f"Spark; expected directives among {', '.join('%' + d for d in DIRECTIVES)}, "
+                    f"found {date_format!r}"
+                )
+            pattern.append(DIRECTIVES[part[1]])
+        elif re.search(r"[A-Za-z']", part):
+            pattern.append("'" + part.replace("'", "''") + "'")
+        else:
+            pattern.append(part)
     return "".join(pattern)
 
 
@@ -209,8 +202,6 @@ def net_cancellations(clean: DataFrame) -> tuple[DataFrame, DataFrame]:
 
 def snapshot_date(lines: DataFrame, params: dict[str, Any]):
     """`nodes.snapshot_date`: the parameter, or the day after the last invoice (one aggregate)."""
-    import pandas as pd  # noqa: PLC0415
-
     if params.get("snapshot_date"):
         return pd.Timestamp(params["snapshot_date"]).normalize()
     last = lines.agg(F.max("invoice_date")).first()[0]
