@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Every Kedro session the tests start (in-process or `kedro run` in a temp copy) records its MLflow
+# run in this temporary store, never in the project's mlflow.db (conf/base/mlflow.yml reads it).
+os.environ["MLFLOW_TRACKING_URI"] = (
+    f"sqlite:///{Path(tempfile.mkdtemp(prefix='mlflow-tests-')) / 'mlflow.db'}"
+)
 # The embedded examples `make data` writes to data/01_raw/.
 EMBEDDED_FILES = (
     "customers.csv",
@@ -146,9 +152,18 @@ def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
-def kedro(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run `kedro <args>` in `project` as a user types it; telemetry off, wide log lines."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "200"}
+def kedro(
+    project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `kedro <args>` in `project` as a user types it; telemetry off, wide log lines; `env`
+    adds environment variables (e.g. the project's own MLflow store)."""
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "COLUMNS": "200",
+        **(env or {}),
+    }
     result = subprocess.run(
         [sys.executable, "-m", "kedro", *args],
         cwd=project,

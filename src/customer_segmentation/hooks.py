@@ -1,4 +1,5 @@
-"""Project hooks: a SparkSession for environments that declare one (`conf/spark/spark.yml`).
+"""Project hooks: a SparkSession for environments that declare one (`conf/spark/spark.yml`), and what
+kedro-mlflow does not record by itself about a tracked run (tags and artifacts).
 
 Environments without a `spark*.yml` (every one but `spark`) start no Spark and need no Java. With
 `SPARK_REMOTE` set (Spark Connect, e.g. `sc://host:15002`) the session connects there and the
@@ -8,13 +9,19 @@ standalone cluster's `spark://host:7077`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.io import MemoryDataset
+from kedro.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +52,122 @@ class SparkHooks:
         if not os.environ.get("SPARK_REMOTE"):  # a Connect session has no SparkContext
             spark.sparkContext.setLogLevel("WARN")
         logger.info("Spark %s session: %s", spark.version, settings.get("spark.master", "remote"))
+
+
+class TrackingHooks:
+    """Completes the MLflow run kedro-mlflow opens for every `kedro run` (conf/base/mlflow.yml).
+
+    - names the run `<environment> · <pipelines>` and tags it with `environment`, `pipeline`,
+      `git_commit` (`git_dirty` when the work tree has changes) and `data_fingerprint`: a SHA-256 over
+      the files the pipeline reads first (the raw customers, the new customers, a pinned model), so
+      two runs on the same data carry the same fingerprint;
+    - logs as an artifact every dataset whose catalog entry says `metadata: {mlflow: {artifact_path:
+      <folder>}}`, right after it is saved: the versioned file itself, so `--load-versions` and the
+      shared version timestamp of the run still hold (kedro-mlflow's `MlflowArtifactDataset` wrapper
+      would give each dataset its own).
+
+    With tracking switched off (`disable_tracking` in mlflow.yml) no run is active and nothing happens.
+    """
+
+    def __init__(self) -> None:
+        self._catalog: Any = None
+        self._project_path = Path.cwd()
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        self._project_path = Path(context.project_path)
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        self._catalog = catalog
+
+    @hook_impl(trylast=True)  # after kedro-mlflow's hook has started the run
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        import mlflow  # noqa: PLC0415 (kedro-mlflow has imported it already)
+
+        if mlflow.active_run() is None:
+            return
+        environment = run_params.get("env") or "local"
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        pipelines = "+".join(name or "__default__" for name in names)
+        commit, dirty = git_state(self._project_path)
+        inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
+        mlflow.set_tags(
+            {
+                "mlflow.runName": f"{environment} · {pipelines}",
+                "environment": environment,
+                "pipeline": pipelines,
+                "git_commit": commit,
+                "git_dirty": str(dirty).lower(),
+                "data_inputs": ", ".join(inputs),
+                "data_fingerprint": data_fingerprint(catalog, inputs),
+            }
+        )
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self._catalog is None:
+            return
+        dataset = self._catalog.get(dataset_name)
+        folder = ((getattr(dataset, "metadata", None) or {}).get("mlflow") or {}).get(
+            "artifact_path"
+        )
+        if folder is None:
+            return
+        import mlflow  # noqa: PLC0415
+
+        if mlflow.active_run() is not None:
+            mlflow.log_artifact(str(saved_path(dataset)), artifact_path=folder)
+
+
+def saved_path(dataset: Any) -> Path:
+    """The file a dataset has just written: this run's version of a versioned dataset."""
+    if getattr(dataset, "_version", None) is not None:
+        return Path(dataset._get_versioned_path(dataset.resolve_save_version()))
+    return Path(dataset._filepath)
+
+
+def loaded_path(dataset: Any) -> Path | None:
+    """The local file or folder a dataset reads (its latest or pinned version), if it reads one."""
+    if getattr(dataset, "_version", None) is not None:
+        path = Path(dataset._get_load_path())
+    elif getattr(dataset, "_filepath", None) is not None:
+        path = Path(str(dataset._filepath))
+    else:
+        return None
+    return path if path.exists() else None
+
+
+def data_fingerprint(catalog: Any, inputs: list[str]) -> str:
+    """SHA-256 (first 16 hex digits) over the names and bytes of the local files the inputs read.
+
+    An input that is no local file (a SQL query, an in-memory dataset) adds only its name and type."""
+    digest = hashlib.sha256()
+    for name in inputs:
+        dataset = catalog.get(name) if name in catalog else None
+        digest.update(f"{name}:{type(dataset).__name__}".encode())
+        if dataset is None or isinstance(dataset, MemoryDataset):
+            continue
+        path = loaded_path(dataset)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path and path.is_dir() else []
+        for file in files or ([path] if path else []):
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def git_state(project_path: Path) -> tuple[str, bool]:
+    """The commit checked out in `project_path` and whether the work tree has changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=project_path, capture_output=True, text=True,
+            timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=project_path,
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git work tree)", False
+    return commit, bool(status)

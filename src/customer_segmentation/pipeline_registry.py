@@ -18,6 +18,8 @@ WORKFLOW = [
     "reporting",
     "scoring",
 ]
+# Pipelines run on their own, never part of `__default__`: `experiments` reads the tracked runs.
+ON_DEMAND = ["experiments"]
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -51,5 +53,7 @@ def register_pipelines() -> dict[str, Pipeline]:
             if n not in pipelines and n not in ("__default__", "customer_features")
         }
     )
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["__default__"] = sum(
+        (p for name, p in pipelines.items() if name not in ON_DEMAND), Pipeline([])
+    )
     return pipelines

@@ -8,16 +8,19 @@ the raw customers are a Spark dataset (conf/spark, whose `spark.yml` `SparkHooks
 """
 
 from kedro.config import OmegaConfigLoader
+from omegaconf.resolvers import oc
 
 from customer_segmentation.context import ProjectContext
-from customer_segmentation.hooks import SparkHooks
+from customer_segmentation.hooks import SparkHooks, TrackingHooks
 
-HOOKS = (SparkHooks(),)
+HOOKS = (SparkHooks(), TrackingHooks())
 CONTEXT_CLASS = ProjectContext
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "merge_strategy": {"parameters": "soft", "globals": "soft"},
-    "config_patterns": {"spark": ["spark*", "spark*/**"]},
+    "merge_strategy": {"parameters": "soft", "globals": "soft", "mlflow": "soft"},
+    # `${oc.env:MLFLOW_TRACKING_URI,...}` in mlflow.yml: the tracking store can be pointed elsewhere
+    "custom_resolvers": {"oc.env": oc.env},
+    "config_patterns": {"spark": ["spark*", "spark*/**"], "mlflow": ["mlflow*", "mlflow*/**"]},
 }

@@ -20,6 +20,7 @@ from .segment_plots import (
     plot_segments_3d,
     plot_silhouette,
 )
+from .tracking import run_metrics, score_segments, sweep_metrics
 
 REPORT_FIGURES = [
     "elbow_plot",
@@ -128,6 +129,12 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
             name="plot_silhouette_node",
         ),
         Node(
+            score_segments,
+            ["model_features", "segment_model", "params:reporting"],
+            "segment_quality",
+            name="score_segments_node",
+        ),
+        Node(
             plot_profile_heatmap,
             ["segment_profiles", "column_schema"],
             "profile_heatmap_plot",
@@ -181,4 +188,13 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
             name="draw_plot_sample_node",
         )
         plots = Pipeline([sample]) + pipeline(plots, inputs=sampled)
-    return plots + Pipeline([*(create_rfm_nodes() if rfm else []), report])
+    tracking = [
+        Node(sweep_metrics, "k_metrics", "k_sweep_metrics", name="sweep_metrics_node"),
+        Node(
+            run_metrics,
+            ["k_selection", "segment_quality", "segment_profiles", "data_quality_report"],
+            "run_metrics",
+            name="run_metrics_node",
+        ),
+    ]
+    return plots + Pipeline([*(create_rfm_nodes() if rfm else []), report, *tracking])
