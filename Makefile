@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint format data viz bench java clean-outputs
+.PHONY: install run test lint format data viz ui bench java clean-outputs
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ data: $(STAMP)  ## regenerate the embedded examples in data/01_raw/ byte-identic
 viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:4141
 	@echo "kedro-viz: http://127.0.0.1:4141"
 	$(BIN)/kedro viz run --host 127.0.0.1 --port 4141 --no-browser
+
+ui: $(STAMP)  ## the tracked runs (MLflow UI over sqlite:///mlflow.db) at http://127.0.0.1:5000
+	@echo "MLflow UI: http://127.0.0.1:5000"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui --host 127.0.0.1 --port 5000
 
 # The whole run against the bare scikit-learn floor and the seed-style script (benchmarks/README.md);
 # Mall-style customers and the cards example; `make bench TEN_MILLION=1` adds 10,000,000 customers.

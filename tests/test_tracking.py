@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import mlflow
@@ -73,6 +81,18 @@ def test_three_experiments_are_tracked_and_compared_in_one_table(project_copy):
     assert table["silhouette"].tolist() == pytest.approx(runs["metrics.silhouette"][::-1].tolist())
     assert (project_copy / "data/08_reporting/experiment_comparison_plot.png").is_dir()
 
+    with mlflow_ui(project_copy, env) as url:  # what `make ui` starts
+        request = urllib.request.Request(
+            f"{url}/api/2.0/mlflow/runs/search",
+            data=json.dumps({"experiment_ids": [runs["experiment_id"].iloc[0]]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            served = json.load(response)["runs"]
+        assert {r["info"]["run_id"] for r in served} == set(runs["run_id"])
+        with urllib.request.urlopen(f"{url}/", timeout=30) as response:
+            assert b"MLflow" in response.read()
+
 
 def test_tracking_can_be_switched_off_for_an_environment(project_copy):
     quiet = project_copy / "conf" / "quiet"
@@ -85,3 +105,40 @@ def test_tracking_can_be_switched_off_for_an_environment(project_copy):
     assert tracked_runs(project_copy).empty
     kedro(project_copy, "run", "--pipelines", "data_processing", env=env)  # base: tracked
     assert tracked_runs(project_copy)["tags.pipeline"].tolist() == ["data_processing"]
+
+
+class mlflow_ui:  # noqa: N801 (used as a context manager, like open())
+    """`kedro mlflow ui` (the command `make ui` runs) on a free port of 127.0.0.1 in `project`."""
+
+    def __init__(self, project: Path, env: dict[str, str]) -> None:
+        self.project, self.env = project, env
+
+    def __enter__(self) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        bin_dir = str(Path(sys.executable).parent)
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "kedro", "mlflow", "ui", "--host", "127.0.0.1", "--port",
+             str(port)],
+            cwd=self.project,
+            env={**os.environ, **self.env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=5)
+                return url
+            except OSError:
+                time.sleep(1)
+        self.__exit__()
+        raise AssertionError("the MLflow UI did not answer within 120 s")
+
+    def __exit__(self, *exc: object) -> None:
+        os.killpg(self.server.pid, signal.SIGTERM)
+        try:
+            self.server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.server.pid, signal.SIGKILL)
