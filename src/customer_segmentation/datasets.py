@@ -204,3 +204,24 @@ class TrackedRunsDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"experiment": self._experiment, "tracking_uri": self._tracking_uri}
+
+
+class PreviousVersionParquetDataset(ParquetDataset):
+    """A versioned `pandas.ParquetDataset` that loads, unless a version is pinned with
+    `--load-versions`, the version *before* the newest one: the previous run's segmented customers
+    beside this run's (segment migration). With fewer than two versions it loads an empty table.
+    The loaded table's `attrs["version"]` names the version it read."""
+
+    def resolve_load_version(self) -> str | None:
+        if not self._version or self._version.load:
+            return super().resolve_load_version()
+        versions = self._get_versions()  # newest first
+        return PurePosixPath(versions[1]).parent.name if len(versions) > 1 else None
+
+    def load(self) -> pd.DataFrame:
+        version = self.resolve_load_version()
+        if self._version and version is None:
+            return pd.DataFrame()
+        table = super().load()
+        table.attrs["version"] = version
+        return table

@@ -20,7 +20,7 @@ from typing import Any
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import MemoryDataset
+from kedro.io import DatasetError, MemoryDataset
 from kedro.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -128,9 +128,16 @@ def saved_path(dataset: Any) -> Path:
 
 
 def loaded_path(dataset: Any) -> Path | None:
-    """The local file or folder a dataset reads (its latest or pinned version), if it reads one."""
+    """The local file or folder a dataset reads (its latest or pinned version), if it reads one
+    (None for a versioned dataset with no version yet)."""
     if getattr(dataset, "_version", None) is not None:
-        path = Path(dataset._get_load_path())
+        try:
+            version = dataset.resolve_load_version()
+        except DatasetError:
+            return None
+        if version is None:
+            return None
+        path = Path(dataset._get_versioned_path(version))
     elif getattr(dataset, "_filepath", None) is not None:
         path = Path(str(dataset._filepath))
     else:

@@ -17,6 +17,7 @@ WORKFLOW = [
     "clustering",
     "reporting",
     "scoring",
+    "monitoring",
 ]
 # Pipelines run on their own, never part of `__default__`: `experiments` reads the tracked runs.
 ON_DEMAND = ["experiments"]

@@ -162,6 +162,8 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
             "column_schema": "column_schema",
             "algorithm_comparison": "algorithm_comparison",
             "algorithm_choice": "algorithm_choice",
+            "segment_matching": "segment_matching",
+            "segment_migration_plot": "segment_migration_plot",
             "params": "params:reporting",
             **{name: name for name in REPORT_FIGURES},
             **(

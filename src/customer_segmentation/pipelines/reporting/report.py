@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -114,6 +115,8 @@ def build_segment_report(
     algorithm_comparison: pd.DataFrame,
     algorithm_choice: dict[str, Any],
     params: dict[str, Any],
+    segment_matching: dict[str, Any],
+    segment_migration_plot: go.Figure,
     line_accounting: dict[str, Any] | None = None,
     rfm_summary: dict[str, Any] | None = None,
     **figures: bytes,
@@ -123,7 +126,8 @@ def build_segment_report(
     with an order log, also where its lines went and the RFM segments beside the K-Means segments.
 
     `figures` are PNG bytes by plot dataset name; they are embedded as data URIs, so the file opens
-    without network access. Every column is named by its declared label and unit.
+    without network access. The segment migration Sankey is embedded as an interactive plotly figure
+    with plotly.js inline (once there is a previous segmentation to compare with). Every column is named by its declared label and unit.
     """
     schema = schema_from_dict(column_schema)
     template = _environment().get_template("segment_report.html.j2")
@@ -143,4 +147,10 @@ def build_segment_report(
         line_accounting=line_accounting,
         rfm=rfm_summary,
         figure=lambda name: _figure_html(name, figures.get(name)),
+        matching=segment_matching,
+        migration_html=Markup(
+            segment_migration_plot.to_html(full_html=False, include_plotlyjs=True)
+            if segment_matching.get("pairs")
+            else ""
+        ),
     )

@@ -1,0 +1,202 @@
+"""Segment migration between two segmentations of the same customers: who moved from which segment
+to which?
+
+Segment ids are per model (1 = the largest segment of that model), so the same id in two versions need
+not be the same group of customers. Old and new segments are therefore matched by centroid distance:
+each segment's mean of the numeric columns both versions have, standardised over both versions, and
+a one-to-one assignment that minimises the total distance (Hungarian method); with more old than
+new segments the old ones left over are matched to their nearest new segment. Customers are matched
+on the customer id: those only in the new version are "new customers", those only in the old one
+"gone".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy.optimize import linear_sum_assignment
+
+from customer_segmentation.engine import is_spark
+from customer_segmentation.models import UNASSIGNED
+from customer_segmentation.schema import schema_from_dict
+
+NEW, GONE = "(new customers)", "(gone)"
+FLOW_COLUMNS = [
+    "from_segment_id", "from_segment", "to_segment_id", "to_segment", "customers",
+    "share_of_from", "to_matched_segment",
+]  # fmt: skip
+
+
+def _pandas(table: Any, columns: list[str]) -> pd.DataFrame:
+    """The columns migration needs, on the driver when the table is a Spark table."""
+    if is_spark(table):
+        return table.select(*columns).toPandas()
+    return table[columns]
+
+
+def _names(table: pd.DataFrame) -> dict[int, str]:
+    return table.groupby("segment_id")["segment_name"].first().to_dict()
+
+
+def match_segments(
+    previous: pd.DataFrame, current: pd.DataFrame, columns: list[str]
+) -> list[dict[str, Any]]:
+    """Pairs (previous segment, matched current segment, standardised centroid distance)."""
+    both = pd.concat([previous[columns], current[columns]]).astype(float)
+    scale = both.std(ddof=0).replace(0, 1)
+
+    def centroids(table: pd.DataFrame) -> pd.DataFrame:
+        assigned = table[table["segment_id"] != UNASSIGNED]
+        return (
+            ((assigned[columns].astype(float) - both.mean()) / scale)
+            .groupby(assigned["segment_id"])
+            .mean()
+        )
+
+    old, new = centroids(previous), centroids(current)
+    distance = np.sqrt(((old.to_numpy()[:, None, :] - new.to_numpy()[None, :, :]) ** 2).sum(-1))
+    rows, cols = linear_sum_assignment(distance)
+    partner = dict(zip(rows, cols, strict=True))
+    pairs = []
+    for i, old_id in enumerate(old.index):
+        j = partner.get(i, int(np.argmin(distance[i])))
+        pairs.append(
+            {
+                "previous_segment_id": int(old_id),
+                "current_segment_id": int(new.index[j]),
+                "centroid_distance": round(float(distance[i, j]), 4),
+                "one_to_one": i in partner,
+            }
+        )
+    if UNASSIGNED in set(previous["segment_id"]) and UNASSIGNED in set(current["segment_id"]):
+        pairs.append({"previous_segment_id": UNASSIGNED, "current_segment_id": UNASSIGNED,
+                      "centroid_distance": None, "one_to_one": True})  # fmt: skip
+    return pairs
+
+
+def migrate_segments(
+    previous_customers: pd.DataFrame,
+    segmented_customers: Any,
+    column_schema: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The migration table (customers from each previous segment to each current one, new and gone
+    customers as their own rows) and the segment matching with its summary. With no earlier version
+    (the first run) both say so and are empty."""
+    schema = schema_from_dict(column_schema)
+    id_column = schema.id_column
+    if previous_customers is None or previous_customers.empty:
+        return pd.DataFrame(columns=FLOW_COLUMNS), {
+            "status": "no earlier version of the segmented customers: nothing to compare yet",
+            "pairs": [],
+        }
+    previous_version = previous_customers.attrs.get("version")
+    shared = [
+        c for c in schema.numeric if c in previous_customers and c in segmented_customers.columns
+    ]
+    needed = [id_column, "segment_id", "segment_name"]
+    previous = _pandas(previous_customers, needed + shared)
+    current = _pandas(segmented_customers, needed + shared)
+    for table in (previous, current):
+        table[id_column] = table[id_column].astype(str)
+        table["segment_id"] = table["segment_id"].astype(int)
+    old_names, new_names = _names(previous), _names(current)
+    pairs = match_segments(previous, current, shared)
+    matched = {p["previous_segment_id"]: p["current_segment_id"] for p in pairs}
+    for pair in pairs:
+        pair["previous_segment"] = old_names[pair["previous_segment_id"]]
+        pair["current_segment"] = new_names[pair["current_segment_id"]]
+
+    joined = previous[[id_column, "segment_id"]].merge(
+        current[[id_column, "segment_id"]], on=id_column, how="outer",
+        suffixes=("_from", "_to"), indicator=True,
+    )  # fmt: skip
+    flows = (
+        joined.groupby(["segment_id_from", "segment_id_to"], dropna=False)
+        .size()
+        .rename("customers")
+        .reset_index()
+    )
+    flows["from_segment_id"] = flows["segment_id_from"].astype("Int64")
+    flows["to_segment_id"] = flows["segment_id_to"].astype("Int64")
+    flows["from_segment"] = flows["from_segment_id"].map(old_names).fillna(NEW)
+    flows["to_segment"] = flows["to_segment_id"].map(new_names).fillna(GONE)
+    totals = flows.groupby("from_segment_id", dropna=False)["customers"].transform("sum")
+    flows["share_of_from"] = (flows["customers"] / totals).round(4)
+    flows["to_matched_segment"] = [
+        pd.notna(f) and pd.notna(t) and matched.get(int(f)) == int(t)
+        for f, t in zip(flows["from_segment_id"], flows["to_segment_id"], strict=True)
+    ]
+    table = flows[FLOW_COLUMNS].sort_values(
+        ["from_segment_id", "to_segment_id"], na_position="last", ignore_index=True
+    )
+    in_both = int((joined["_merge"] == "both").sum())
+    stayed = int(table.loc[table["to_matched_segment"], "customers"].sum())
+    summary = {
+        "status": "compared",
+        "previous_version": previous_version,
+        "method": (
+            "segments matched by the distance between their centroids over "
+            f"{', '.join(shared)} (standardised over both versions; one-to-one where the numbers "
+            "of segments allow); customers matched on " + id_column
+        ),
+        "matched_on": shared,
+        "pairs": pairs,
+        "previous_customers": len(previous),
+        "current_customers": len(current),
+        "customers_in_both": in_both,
+        "new_customers": int((joined["_merge"] == "right_only").sum()),
+        "gone_customers": int((joined["_merge"] == "left_only").sum()),
+        "stayed_in_matched_segment": stayed,
+        "stayed_share": round(stayed / in_both, 4) if in_both else None,
+    }
+    return table, summary
+
+
+def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, Any]) -> go.Figure:
+    """Sankey diagram: previous segments (left, with new customers) to current segments (right,
+    with gone customers); flows into the matched segment are drawn darker."""
+    if segment_migration.empty:
+        figure = go.Figure()
+        figure.add_annotation(text=segment_matching["status"], showarrow=False)
+        return figure.update_layout(title="Segment migration")
+    table = segment_migration.copy()
+    left = list(dict.fromkeys(_label(table, "from")))
+    right = list(dict.fromkeys(_label(table, "to")))
+    labels = [f"previous: {name}" for name in left] + [f"current: {name}" for name in right]
+    figure = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": labels, "pad": 12, "thickness": 14},
+            link={
+                "source": [left.index(x) for x in _label(table, "from")],
+                "target": [len(left) + right.index(x) for x in _label(table, "to")],
+                "value": table["customers"].astype(int).tolist(),
+                "color": [
+                    "rgba(76,114,176,0.55)" if m else "rgba(160,160,160,0.35)"
+                    for m in table["to_matched_segment"]
+                ],
+            },
+        )
+    )
+    stayed = segment_matching.get("stayed_share")
+    return figure.update_layout(
+        title=(
+            "Segment migration: previous to current segmentation"
+            + (
+                f" ({stayed:.0%} of returning customers stayed in the matched segment)"
+                if stayed is not None
+                else ""
+            )
+        ),  # fmt: skip
+        font={"size": 11},
+    )
+
+
+def _label(table: pd.DataFrame, side: str) -> list[str]:
+    ids, names = table[f"{side}_segment_id"], table[f"{side}_segment"]
+    return [
+        name if pd.isna(i) else f"{int(i)} · {name}" for i, name in zip(ids, names, strict=True)
+    ]

@@ -1,0 +1,102 @@
+"""Drift of a shifted batch and segment migration between two runs, through the Kedro CLI in a temp
+copy of the project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers
+from tests.conftest import kedro, latest, versions
+
+pytestmark = pytest.mark.slow
+
+INCOME = "Annual Income (k$)"
+
+
+def write_shifted_batch(project: Path) -> None:
+    """2,000 new customers like the training ones, but earning 30 k$ more; an environment that
+    scores them (`--env shifted`)."""
+    batch = generate_clean_customers(2000, seed=11, first_id=500001)
+    batch[INCOME] = batch[INCOME] + 30
+    batch[RAW_COLUMNS].to_csv(project / "data/01_raw/shifted_customers.csv", index=False)
+    (project / "conf/shifted").mkdir()
+    (project / "conf/shifted/globals.yml").write_text(
+        "new_customers_file: data/01_raw/shifted_customers.csv\n"
+    )
+
+
+def report_json(project: Path, name: str) -> dict:
+    return json.loads(latest(project / f"data/08_reporting/{name}.json").read_text())
+
+
+def test_a_shifted_batch_drifts_on_the_shifted_feature_only(project_copy):
+    kedro(project_copy, "run")
+    shipped = report_json(project_copy, "drift_report")
+    assert shipped["status"] == "stable" and shipped["drifting_features"] == {}
+
+    write_shifted_batch(project_copy)
+    result = kedro(project_copy, "run", "--pipelines", "scoring", "--env", "shifted")
+    drift = report_json(project_copy, "drift_report")
+    assert drift["batch_rows"] == 2000 and drift["training_rows"] == 1995
+    income, score = drift["features"]["annual_income_k"], drift["features"]["spending_score"]
+    assert income["status"] == "act" and income["psi"] > 0.25 and income["ks_statistic"] > 0.3
+    assert score["status"] == "stable" and score["psi"] < 0.1
+    assert drift["drifting_features"] == {"annual_income_k": "act"}
+    assert drift["far_from_centroids"]["batch_share"] > 0.05
+    assert drift["status"] == "act"
+    log = " ".join((result.stdout + result.stderr).split())
+    assert "WARNING" in log and "annual_income_k (PSI" in log and "spending_score (PSI" not in log
+    assert len(versions(project_copy / "data/08_reporting/drift_plot.png")) == 2
+
+    strict = kedro(
+        project_copy, "run", "--pipelines", "scoring", "--env", "shifted",
+        "--params", "monitoring.drift.strict=true", check=False,
+    )  # fmt: skip
+    assert strict.returncode != 0
+    assert "DriftError" in strict.stderr + strict.stdout
+    assert len(versions(project_copy / "data/08_reporting/drift_report.json")) == 3  # written first
+
+
+def test_segment_migration_between_two_runs(project_copy):
+    kedro(project_copy, "run")
+    first = report_json(project_copy, "segment_matching")
+    assert first["pairs"] == [] and "no earlier version" in first["status"]
+    assert (
+        "nothing to compare yet"
+        in latest(project_copy / "data/08_reporting/segment_report.html").read_text()
+    )
+
+    kedro(project_copy, "run", "--params", "model_selection.k_policy=fixed,model_selection.k=4")
+    matching = report_json(project_copy, "segment_matching")
+    runs = versions(project_copy / "data/07_model_output/segmented_customers.parquet")
+    assert matching["previous_version"] == runs[0].name
+    assert matching["matched_on"] == ["age", "annual_income_k", "spending_score"]
+    assert len(matching["pairs"]) == 5  # five old segments, each matched to one of four new ones
+    assert sum(p["one_to_one"] for p in matching["pairs"]) == 4
+    assert {p["current_segment_id"] for p in matching["pairs"]} == {1, 2, 3, 4}
+    assert matching["customers_in_both"] == 1995 and matching["new_customers"] == 0
+    migration = pd.read_csv(latest(project_copy / "data/08_reporting/segment_migration.csv"))
+    assert migration["customers"].sum() == 1995
+    assert set(migration["from_segment_id"]) == {1, 2, 3, 4, 5}
+    assert set(migration["to_segment_id"]) == {1, 2, 3, 4}
+    sankey = json.loads(
+        latest(project_copy / "data/08_reporting/segment_migration_plot.json").read_text()
+    )
+    assert sankey["data"][0]["type"] == "sankey"
+    assert sum(sankey["data"][0]["link"]["value"]) == 1995
+    report = latest(project_copy / "data/08_reporting/segment_report.html").read_text()
+    assert "Since the previous segmentation" in report and "plotly" in report
+
+    # the same version on both sides: everyone stays where they were
+    pinned = (
+        f"segmented_customers_previous:{runs[1].name},segmented_customers_parquet:{runs[1].name}"
+    )
+    kedro(project_copy, "run", "--pipelines", "monitoring", "--load-versions", pinned)
+    same = report_json(project_copy, "segment_matching")
+    assert same["previous_version"] == runs[1].name
+    assert same["stayed_share"] == 1.0
+    assert all(p["centroid_distance"] == 0 for p in same["pairs"])
