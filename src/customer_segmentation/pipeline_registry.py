@@ -6,6 +6,7 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline, pipeline
 
 from customer_segmentation.context import runs_on_spark, starts_from_order_lines
+from customer_segmentation.pipelines.monitoring import create_drift_pipeline
 from customer_segmentation.pipelines.reporting import create_pipeline as create_reporting
 from customer_segmentation.pipelines.scoring import create_order_log_scoring
 
@@ -47,6 +48,8 @@ def register_pipelines() -> dict[str, Pipeline]:
             )
         if "scoring" in pipelines:
             pipelines["scoring"] = create_order_log_scoring()
+    if "scoring" in pipelines:  # every scored batch is compared with the training customers
+        pipelines["scoring"] = pipelines["scoring"] + create_drift_pipeline()
     pipelines.update(
         {
             n: found[n]

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from kedro.io import DataCatalog
 from kedro.runner import SequentialRunner
 
+from customer_segmentation.pipelines.monitoring import create_migration_pipeline
 from customer_segmentation.pipelines.reporting import create_pipeline
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import load_parameters
@@ -26,6 +27,10 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
                 "type": "plotly.JSONDataset",
                 "filepath": str(tmp_path / "segments_3d_plot.json"),
             },
+            "segment_migration_plot": {
+                "type": "plotly.JSONDataset",
+                "filepath": str(tmp_path / "segment_migration_plot.json"),
+            },
         }
     )
     for name in (
@@ -42,13 +47,16 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
         "segment_model",
         "elbow_plot",
         "k_scores_plot",
+        "k_metrics",
     ):
         if name.endswith("_plot"):
             catalog[name].save(trained[name])
         else:
             catalog[name] = trained[name]
     catalog["params:reporting"] = load_parameters()["reporting"]
-    SequentialRunner().run(create_pipeline(), catalog)
+    # the previous segmentation: the same customers in the same segments
+    catalog["segmented_customers_previous"] = trained["segmented_customers_parquet"]
+    SequentialRunner().run(create_pipeline() + create_migration_pipeline(), catalog)
 
     html = catalog["segment_report"].load()
     for name in REPORT_FIGURES:
@@ -56,3 +64,6 @@ def test_report_embeds_every_figure_saved_in_this_run(tmp_path):
         assert base64.b64encode(png).decode() in html, name
     assert html.count('class="segment-card"') == 5
     assert isinstance(catalog["segments_3d_plot"].load(), go.Figure)
+    migration = html[html.index('id="migration"') : html.index('id="customers"')]
+    assert "100.0 % of the returning customers stayed in the matched segment" in migration
+    assert "Plotly.newPlot" in migration and "sankey" in migration

@@ -107,6 +107,9 @@ def _segment_cards(profiles: pd.DataFrame, schema: Schema) -> list[dict[str, Any
     ]
 
 
+NO_MIGRATION = {"status": "no earlier segmentation to compare with", "pairs": []}
+
+
 def build_segment_report(
     data_quality_report: dict[str, Any],
     k_selection: dict[str, Any],
@@ -115,8 +118,8 @@ def build_segment_report(
     algorithm_comparison: pd.DataFrame,
     algorithm_choice: dict[str, Any],
     params: dict[str, Any],
-    segment_matching: dict[str, Any],
-    segment_migration_plot: go.Figure,
+    segment_matching: dict[str, Any] | None = None,
+    segment_migration_plot: go.Figure | None = None,
     line_accounting: dict[str, Any] | None = None,
     rfm_summary: dict[str, Any] | None = None,
     **figures: bytes,
@@ -147,10 +150,10 @@ def build_segment_report(
         line_accounting=line_accounting,
         rfm=rfm_summary,
         figure=lambda name: _figure_html(name, figures.get(name)),
-        matching=segment_matching,
+        matching=segment_matching or NO_MIGRATION,
         migration_html=Markup(
             segment_migration_plot.to_html(full_html=False, include_plotlyjs=True)
-            if segment_matching.get("pairs")
+            if segment_migration_plot is not None and (segment_matching or {}).get("pairs")
             else ""
         ),
     )

@@ -10,14 +10,13 @@ from kedro.pipeline import Node, Pipeline, pipeline
 from customer_segmentation.pipelines.customer_features.pipeline import create_feature_pipeline
 from customer_segmentation.pipelines.data_processing.nodes import standardise_columns
 from customer_segmentation.pipelines.data_processing.pipeline import create_cleaning_pipeline
-from customer_segmentation.pipelines.monitoring import create_drift_pipeline
 
 from .nodes import score_customers, scoring_cleaning_parameters, scoring_feature_parameters
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """`new_customers_raw` in; `scored_customers`, `scoring_quarantine`, a quality report, and the
-    batch's drift against the training customers (`drift_report`, `drift_plot`) out."""
+    """`new_customers_raw` in; `scored_customers`, `scoring_quarantine` and a quality report out.
+    (The registered `scoring` pipeline adds the batch's drift: monitoring.create_drift_pipeline.)"""
     scoring = Pipeline(
         [
             Node(
@@ -41,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ]
     )
-    return create_drift_pipeline() + pipeline(
+    return pipeline(
         scoring,
         namespace="scoring",
         inputs={"new_customers_raw", "segment_model", "segment_profiles"},
