@@ -31,6 +31,7 @@ os.environ["MLFLOW_TRACKING_URI"] = (
 EMBEDDED_FILES = (
     "customers.csv",
     "new_customers.csv",
+    "shifted_customers.csv",
     "cards.csv",
     "new_cards.csv",
     "order_lines.csv",

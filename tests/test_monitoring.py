@@ -9,24 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers
 from tests.conftest import kedro, latest, versions
 
 pytestmark = pytest.mark.slow
-
-INCOME = "Annual Income (k$)"
-
-
-def write_shifted_batch(project: Path) -> None:
-    """2,000 new customers like the training ones, but earning 30 k$ more; an environment that
-    scores them (`--env shifted`)."""
-    batch = generate_clean_customers(2000, seed=11, first_id=500001)
-    batch[INCOME] = batch[INCOME] + 30
-    batch[RAW_COLUMNS].to_csv(project / "data/01_raw/shifted_customers.csv", index=False)
-    (project / "conf/shifted").mkdir()
-    (project / "conf/shifted/globals.yml").write_text(
-        "new_customers_file: data/01_raw/shifted_customers.csv\n"
-    )
 
 
 def report_json(project: Path, name: str) -> dict:
@@ -38,7 +23,7 @@ def test_a_shifted_batch_drifts_on_the_shifted_feature_only(project_copy):
     shipped = report_json(project_copy, "drift_report")
     assert shipped["status"] == "stable" and shipped["drifting_features"] == {}
 
-    write_shifted_batch(project_copy)
+    # the embedded later batch: 2,000 customers earning 30 k$ more (conf/shifted)
     result = kedro(project_copy, "run", "--pipelines", "scoring", "--env", "shifted")
     drift = report_json(project_copy, "drift_report")
     assert drift["batch_rows"] == 2000 and drift["training_rows"] == 1995

@@ -27,6 +27,9 @@ DEFAULT_CUSTOMERS = 2_000
 NEW_CUSTOMERS_SEED = 7
 NEW_CUSTOMERS = 60
 NEW_CUSTOMERS_FIRST_ID = 100_001
+# A later batch of new customers who earn more than the training customers (drift monitoring:
+# `kedro run --pipelines scoring --env shifted`).
+SHIFTED_CUSTOMERS, SHIFTED_SEED, SHIFTED_FIRST_ID, INCOME_SHIFT = 2_000, 11, 500_001, 30
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,16 @@ def generate_new_customers(n: int = NEW_CUSTOMERS, seed: int = NEW_CUSTOMERS_SEE
     return customers
 
 
+def generate_shifted_customers(
+    n: int = SHIFTED_CUSTOMERS, seed: int = SHIFTED_SEED, income_shift: int = INCOME_SHIFT
+) -> pd.DataFrame:
+    """New customers drawn like the training ones, except that every annual income is
+    `income_shift` k$ higher: a batch whose income has drifted and whose other columns have not."""
+    customers = generate_clean_customers(n, seed, first_id=SHIFTED_FIRST_ID)
+    customers["Annual Income (k$)"] = customers["Annual Income (k$)"] + income_shift
+    return _as_text(customers)
+
+
 def to_csv_text(customers: pd.DataFrame) -> str:
     """The CSV text exactly as written to `data/01_raw/` (raw columns only, `\\n` line ends)."""
     return customers[RAW_COLUMNS].to_csv(index=False, lineterminator="\n")
@@ -167,6 +180,7 @@ def write_default_data(raw_dir: Path) -> list[Path]:
     for name, text in (
         ("customers.csv", to_csv_text(generate_customers())),
         ("new_customers.csv", to_csv_text(generate_new_customers())),
+        ("shifted_customers.csv", to_csv_text(generate_shifted_customers())),
         ("cards.csv", cards_csv_text(generate_cards())),
         ("new_cards.csv", cards_csv_text(generate_new_cards())),
         ("order_lines.csv", order_log_csv_text(generate_order_log()[0])),
