@@ -1,7 +1,9 @@
 """Where the time and memory of one whole `kedro run` go, node by node (and dataset by dataset).
 
 `python -m benchmarks.profile_nodes --size 1000000` generates that many Mall-style customers, runs
-`kedro run` (default parameters, `--env` if given) in a temporary copy of the project, and prints per
+`kedro run` (default parameters, `--env` if given; with `--runs 2` it runs twice and profiles the
+second, which also compares the two segmentations) in a temporary copy of the project, tracked in the
+copy's own MLflow store, and prints per
 node: seconds, the process's peak resident memory so far, and how much that peak rose during the node.
 The nodes that raise the peak are where memory work pays off. Nothing here is a test.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
 
+import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -79,6 +83,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--env", default=None)
     parser.add_argument("--top", type=int, default=15, help="print the N slowest nodes")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="profile the last of N runs (2: segment migration too)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -91,12 +98,19 @@ def main() -> None:
         writer.join()
         project = project_copy(ROOT, work / "project", {"customers.csv": csv})
         bootstrap_project(project)
+        # the run is tracked like any `kedro run`, in the temporary copy's own MLflow store
+        os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
         logging.disable(logging.WARNING)
+        for _ in range(args.runs - 1):  # earlier runs: a previous segmentation to migrate from
+            with KedroSession.create(project_path=project, env=args.env) as session:
+                session.run()
         profile = NodeProfile()
         started = time.perf_counter()
         with KedroSession.create(project_path=project, env=args.env) as session:
             session._hook_manager.register(profile)  # noqa: SLF001 (no public API for an extra hook)
             session.run()
+        while mlflow.active_run():  # before the temporary store is deleted
+            mlflow.end_run()
         total = time.perf_counter() - started
     print(f"{args.size:,} customers: whole run {total:.1f} s, peak {peak_gib():.2f} GiB")  # noqa: T201
     print(f"  {'node, or dataset load/save':<48} {'seconds':>8} {'peak GiB':>9} {'rise':>6}")  # noqa: T201

@@ -41,23 +41,39 @@ def _names(table: pd.DataFrame) -> dict[int, str]:
     return table.groupby("segment_id")["segment_name"].first().to_dict()
 
 
+def _segment_moments(
+    table: pd.DataFrame, columns: list[str]
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """Per segment (unassigned customers left out): customers, and sums and sums of squares of the
+    columns; enough for the centroids and the pooled mean and spread without stacking the tables."""
+    assigned = table[table["segment_id"] != UNASSIGNED]
+    values = assigned[columns].astype(float)
+    segments = assigned["segment_id"].to_numpy()
+    return (
+        values.groupby(segments).size(),
+        values.groupby(segments).sum(),
+        (values**2).groupby(segments).sum(),
+    )
+
+
 def match_segments(
     previous: pd.DataFrame, current: pd.DataFrame, columns: list[str]
 ) -> list[dict[str, Any]]:
     """Pairs (previous segment, matched current segment, standardised centroid distance)."""
-    both = pd.concat([previous[columns], current[columns]]).astype(float)
-    scale = both.std(ddof=0).replace(0, 1)
+    (old_n, old_sum, old_sq), (new_n, new_sum, new_sq) = (
+        _segment_moments(previous, columns),
+        _segment_moments(current, columns),
+    )
+    count = old_n.sum() + new_n.sum()
+    mean = (old_sum.sum() + new_sum.sum()) / count
+    scale = np.sqrt((old_sq.sum() + new_sq.sum()) / count - mean**2).replace(0, 1)
 
-    def centroids(table: pd.DataFrame) -> pd.DataFrame:
-        assigned = table[table["segment_id"] != UNASSIGNED]
-        return (
-            ((assigned[columns].astype(float) - both.mean()) / scale)
-            .groupby(assigned["segment_id"])
-            .mean()
-        )
+    def centroids(n: pd.Series, sums: pd.DataFrame) -> np.ndarray:
+        return ((sums.div(n, axis=0) - mean) / scale).to_numpy()
 
-    old, new = centroids(previous), centroids(current)
-    distance = np.sqrt(((old.to_numpy()[:, None, :] - new.to_numpy()[None, :, :]) ** 2).sum(-1))
+    old, new = old_n, new_n  # their index: the segment ids
+    old_centres, new_centres = centroids(old_n, old_sum), centroids(new_n, new_sum)
+    distance = np.sqrt(((old_centres[:, None, :] - new_centres[None, :, :]) ** 2).sum(-1))
     rows, cols = linear_sum_assignment(distance)
     partner = dict(zip(rows, cols, strict=True))
     pairs = []
@@ -75,6 +91,25 @@ def match_segments(
         pairs.append({"previous_segment_id": UNASSIGNED, "current_segment_id": UNASSIGNED,
                       "centroid_distance": None, "one_to_one": True})  # fmt: skip
     return pairs
+
+
+def _flows(previous: pd.DataFrame, current: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """Customers per (previous segment, current segment), matched on the id without a join: the
+    position of each current id among the previous ids; <NA> on the left = new, on the right = gone."""
+    position = pd.Index(previous[id_column]).get_indexer(current[id_column])
+    old_segments = previous["segment_id"].to_numpy()
+    new_segments = current["segment_id"].to_numpy()
+    returning = position >= 0
+    seen = np.zeros(len(previous), dtype=bool)
+    seen[position[returning]] = True
+    parts = [
+        pd.DataFrame({"from": old_segments[position[returning]], "to": new_segments[returning]}),
+        pd.DataFrame({"from": pd.NA, "to": new_segments[~returning]}),
+        pd.DataFrame({"from": old_segments[~seen], "to": pd.NA}),
+    ]
+    counts = [part.astype("Int64").value_counts(dropna=False).rename("customers") for part in parts]
+    flows = pd.concat(counts).reset_index()
+    return flows.rename(columns={"from": "from_segment_id", "to": "to_segment_id"})
 
 
 def migrate_segments(
@@ -99,9 +134,11 @@ def migrate_segments(
     needed = [id_column, "segment_id", "segment_name"]
     previous = _pandas(previous_customers, needed + shared)
     current = _pandas(segmented_customers, needed + shared)
+    previous["segment_id"] = previous["segment_id"].astype(int)
+    current["segment_id"] = current["segment_id"].astype(int)
     for table in (previous, current):
-        table[id_column] = table[id_column].astype(str)
-        table["segment_id"] = table["segment_id"].astype(int)
+        if table[id_column].dtype != "str":
+            table[id_column] = table[id_column].astype(str)
     old_names, new_names = _names(previous), _names(current)
     pairs = match_segments(previous, current, shared)
     matched = {p["previous_segment_id"]: p["current_segment_id"] for p in pairs}
@@ -109,18 +146,7 @@ def migrate_segments(
         pair["previous_segment"] = old_names[pair["previous_segment_id"]]
         pair["current_segment"] = new_names[pair["current_segment_id"]]
 
-    joined = previous[[id_column, "segment_id"]].merge(
-        current[[id_column, "segment_id"]], on=id_column, how="outer",
-        suffixes=("_from", "_to"), indicator=True,
-    )  # fmt: skip
-    flows = (
-        joined.groupby(["segment_id_from", "segment_id_to"], dropna=False)
-        .size()
-        .rename("customers")
-        .reset_index()
-    )
-    flows["from_segment_id"] = flows["segment_id_from"].astype("Int64")
-    flows["to_segment_id"] = flows["segment_id_to"].astype("Int64")
+    flows = _flows(previous, current, id_column)
     flows["from_segment"] = flows["from_segment_id"].map(old_names).fillna(NEW)
     flows["to_segment"] = flows["to_segment_id"].map(new_names).fillna(GONE)
     totals = flows.groupby("from_segment_id", dropna=False)["customers"].transform("sum")
@@ -132,7 +158,9 @@ def migrate_segments(
     table = flows[FLOW_COLUMNS].sort_values(
         ["from_segment_id", "to_segment_id"], na_position="last", ignore_index=True
     )
-    in_both = int((joined["_merge"] == "both").sum())
+    new_customers = int(table.loc[table["from_segment_id"].isna(), "customers"].sum())
+    gone_customers = int(table.loc[table["to_segment_id"].isna(), "customers"].sum())
+    in_both = len(current) - new_customers
     stayed = int(table.loc[table["to_matched_segment"], "customers"].sum())
     summary = {
         "status": "compared",
@@ -147,8 +175,8 @@ def migrate_segments(
         "previous_customers": len(previous),
         "current_customers": len(current),
         "customers_in_both": in_both,
-        "new_customers": int((joined["_merge"] == "right_only").sum()),
-        "gone_customers": int((joined["_merge"] == "left_only").sum()),
+        "new_customers": new_customers,
+        "gone_customers": gone_customers,
         "stayed_in_matched_segment": stayed,
         "stayed_share": round(stayed / in_both, 4) if in_both else None,
     }
