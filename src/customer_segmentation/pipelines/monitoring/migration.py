@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.optimize import linear_sum_assignment
 
 from customer_segmentation.engine import is_spark
@@ -38,7 +40,8 @@ def _pandas(table: Any, columns: list[str]) -> pd.DataFrame:
 
 
 def _names(table: pd.DataFrame) -> dict[int, str]:
-    return table.groupby("segment_id")["segment_name"].first().to_dict()
+    first = table[["segment_id", "segment_name"]].drop_duplicates("segment_id")
+    return dict(zip(first["segment_id"], first["segment_name"], strict=True))
 
 
 def _segment_moments(
@@ -46,13 +49,19 @@ def _segment_moments(
 ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """Per segment (unassigned customers left out): customers, and sums and sums of squares of the
     columns; enough for the centroids and the pooled mean and spread without stacking the tables."""
-    assigned = table[table["segment_id"] != UNASSIGNED]
-    values = assigned[columns].astype(float)
-    segments = assigned["segment_id"].to_numpy()
+    segments = table["segment_id"].to_numpy()  # small whole numbers: 0 (unassigned), 1 … k
+    counts = np.bincount(segments)
+    ids = np.flatnonzero(counts)
+    ids = ids[ids != UNASSIGNED]
+    sums, squares = {}, {}
+    for column in columns:  # one column at a time: one float array per customer at most
+        values = table[column].to_numpy(dtype=float)
+        sums[column] = np.bincount(segments, weights=values)[ids]
+        squares[column] = np.bincount(segments, weights=values * values)[ids]
     return (
-        values.groupby(segments).size(),
-        values.groupby(segments).sum(),
-        (values**2).groupby(segments).sum(),
+        pd.Series(counts[ids], index=ids),
+        pd.DataFrame(sums, index=ids),
+        pd.DataFrame(squares, index=ids),
     )
 
 
@@ -87,28 +96,56 @@ def match_segments(
                 "one_to_one": i in partner,
             }
         )
-    if UNASSIGNED in set(previous["segment_id"]) and UNASSIGNED in set(current["segment_id"]):
+    if (previous["segment_id"] == UNASSIGNED).any() and (current["segment_id"] == UNASSIGNED).any():
         pairs.append({"previous_segment_id": UNASSIGNED, "current_segment_id": UNASSIGNED,
                       "centroid_distance": None, "one_to_one": True})  # fmt: skip
     return pairs
 
 
+def _positions(previous_ids: pd.Series, current_ids: pd.Series) -> np.ndarray:
+    """For each current id, its row among the previous ids (-1: not there). Ids that are all whole
+    numbers are matched as integers by a sorted search (a few arrays of 8 bytes per customer); other
+    ids by Arrow's hash lookup over the strings as stored (no Python string per id)."""
+    previous, current = pa.array(previous_ids), pa.array(current_ids)
+    try:
+        old = pc.cast(previous, pa.int64()).to_numpy()
+        new = pc.cast(current, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pc.fill_null(pc.index_in(current, value_set=previous), -1).to_numpy()
+    if not len(old):
+        return np.full(len(new), -1)
+    order = np.argsort(old, kind="stable")
+    old = old[order]  # sorted
+    at = np.minimum(np.searchsorted(old, new), len(old) - 1)
+    return np.where(old[at] == new, order[at], -1)
+
+
 def _flows(previous: pd.DataFrame, current: pd.DataFrame, id_column: str) -> pd.DataFrame:
     """Customers per (previous segment, current segment), matched on the id without a join: the
-    position of each current id among the previous ids; <NA> on the left = new, on the right = gone."""
-    position = pd.Index(previous[id_column]).get_indexer(current[id_column])
+    position of each current id among the previous ids (-1: not there); <NA> on the left = new, on the right = gone."""
+    position = _positions(previous[id_column], current[id_column])
     old_segments = previous["segment_id"].to_numpy()
     new_segments = current["segment_id"].to_numpy()
     returning = position >= 0
     seen = np.zeros(len(previous), dtype=bool)
     seen[position[returning]] = True
-    parts = [
-        pd.DataFrame({"from": old_segments[position[returning]], "to": new_segments[returning]}),
-        pd.DataFrame({"from": pd.NA, "to": new_segments[~returning]}),
-        pd.DataFrame({"from": old_segments[~seen], "to": pd.NA}),
-    ]
-    counts = [part.astype("Int64").value_counts(dropna=False).rename("customers") for part in parts]
-    flows = pd.concat(counts).reset_index()
+    # each (from, to) pair as one small integer: segment id + 1, 0 = new (from) or gone (to)
+    width = int(max(old_segments.max(initial=0), new_segments.max(initial=0))) + 2
+    from_code = np.where(returning, old_segments[np.where(returning, position, 0)] + 1, 0)
+    codes = np.concatenate(
+        [from_code * width + new_segments + 1, (old_segments[~seen] + 1) * width]
+    )
+    counts = np.bincount(codes)
+    pairs = np.flatnonzero(counts)
+    flows = pd.DataFrame(
+        {
+            "from": pd.array(pairs // width - 1, dtype="Int64"),
+            "to": pd.array(pairs % width - 1, dtype="Int64"),
+            "customers": counts[pairs],
+        }
+    )
+    flows.loc[pairs // width == 0, "from"] = pd.NA
+    flows.loc[pairs % width == 0, "to"] = pd.NA
     return flows.rename(columns={"from": "from_segment_id", "to": "to_segment_id"})
 
 
@@ -134,11 +171,9 @@ def migrate_segments(
     needed = [id_column, "segment_id", "segment_name"]
     previous = _pandas(previous_customers, needed + shared)
     current = _pandas(segmented_customers, needed + shared)
-    previous["segment_id"] = previous["segment_id"].astype(int)
-    current["segment_id"] = current["segment_id"].astype(int)
     for table in (previous, current):
-        if table[id_column].dtype != "str":
-            table[id_column] = table[id_column].astype(str)
+        table["segment_id"] = table["segment_id"].astype(int)
+        table[id_column] = table[id_column].astype("str")
     old_names, new_names = _names(previous), _names(current)
     pairs = match_segments(previous, current, shared)
     matched = {p["previous_segment_id"]: p["current_segment_id"] for p in pairs}
