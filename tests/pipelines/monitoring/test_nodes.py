@@ -133,6 +133,17 @@ def test_migration_matches_segments_by_centroid_not_by_id(column_schema):
     assert sankey.data[0].type == "sankey" and sum(sankey.data[0].link.value) == 307
 
 
+def test_text_ids_are_matched_like_whole_numbers(column_schema):
+    previous = customers(200, seed=7)
+    current = pd.concat([previous.iloc[20:], customers(5, seed=8, first_id=500)])
+    numbers, _ = migrate_segments(previous, current, column_schema)
+    for table in (previous, current):
+        table["customer_id"] = "C-" + table["customer_id"]
+    texts, matching = migrate_segments(previous, current, column_schema)
+    pd.testing.assert_frame_equal(texts, numbers)
+    assert matching["gone_customers"] == 20 and matching["new_customers"] == 5
+
+
 def test_first_run_has_no_migration(column_schema):
     table, matching = migrate_segments(pd.DataFrame(), customers(50, 1), column_schema)
     assert table.empty and matching["pairs"] == []
