@@ -48,6 +48,9 @@ def score_customers(
     names = scored["segment_id"].map(segment_profiles.set_index("segment_id")["segment_name"])
     # a density model may leave a new customer unassigned even if every training customer fitted
     names = names.mask(names.isna() & scored["segment_id"].eq(UNASSIGNED), UNASSIGNED_NAME)
+    # categorical like the segmented customers' `segment_name`, with the same categories in order
+    categories = list(dict.fromkeys([*segment_profiles["segment_name"], *names.dropna()]))
+    names = pd.Categorical(names, categories=categories)
     scored.insert(scored.columns.get_loc("segment_id") + 1, "segment_name", names)
     logger.info(
         "Scored %d new customers: %s",
