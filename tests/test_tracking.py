@@ -106,6 +106,14 @@ def test_tracking_can_be_switched_off_for_an_environment(project_copy):
     kedro(project_copy, "run", "--pipelines", "data_processing", env=env)  # base: tracked
     assert tracked_runs(project_copy)["tags.pipeline"].tolist() == ["data_processing"]
 
+    raw = project_copy / "data/01_raw/customers.csv"  # other data: another fingerprint
+    raw.write_text(raw.read_text() + "999999,Female,30,50,50\n")
+    kedro(project_copy, "run", "--pipelines", "data_processing", env=env)
+    runs = tracked_runs(project_copy)
+    assert runs["tags.data_inputs"].tolist() == ["customers_raw"] * 2
+    assert runs["tags.data_fingerprint"].nunique() == 2
+    assert not runs.filter(like="metrics.").columns.size  # data_processing alone: no run metrics
+
 
 class mlflow_ui:  # noqa: N801 (used as a context manager, like open())
     """`kedro mlflow ui` (the command `make ui` runs) on a free port of 127.0.0.1 in `project`."""

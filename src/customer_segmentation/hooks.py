@@ -59,8 +59,9 @@ class TrackingHooks:
 
     - names the run `<environment> · <pipelines>` and tags it with `environment`, `pipeline`,
       `git_commit` (`git_dirty` when the work tree has changes) and `data_fingerprint`: a SHA-256 over
-      the files the pipeline reads first (the raw customers, the new customers, a pinned model), so
-      two runs on the same data carry the same fingerprint;
+      the files of the pipeline's raw-layer inputs (the customers, the new customers; for a pipeline
+      without one, such as `scoring` on its own, every input it reads first, the saved model
+      included), so two runs on the same data carry the same fingerprint;
     - logs as an artifact every dataset whose catalog entry says `metadata: {mlflow: {artifact_path:
       <folder>}}`, right after it is saved: the versioned file itself, so `--load-versions` and the
       shared version timestamp of the run still hold (kedro-mlflow's `MlflowArtifactDataset` wrapper
@@ -92,6 +93,10 @@ class TrackingHooks:
         pipelines = "+".join(name or "__default__" for name in names)
         commit, dirty = git_state(self._project_path)
         inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
+        # the data the run starts from: its raw inputs (a pipeline run on its own, e.g. scoring
+        # with a saved model, has the model among them); not a previous run's outputs
+        raw = [name for name in inputs if layer_of(catalog, name) == "raw"]
+        inputs = raw or inputs
         mlflow.set_tags(
             {
                 "mlflow.runName": f"{environment} · {pipelines}",
@@ -118,6 +123,13 @@ class TrackingHooks:
 
         if mlflow.active_run() is not None:
             mlflow.log_artifact(str(saved_path(dataset)), artifact_path=folder)
+
+
+def layer_of(catalog: Any, name: str) -> str | None:
+    """The Kedro-Viz layer a catalog entry declares (`metadata: kedro-viz: layer:`), if any."""
+    dataset = catalog.get(name) if name in catalog else None
+    metadata = getattr(dataset, "metadata", None) or {}
+    return (metadata.get("kedro-viz") or {}).get("layer")
 
 
 def saved_path(dataset: Any) -> Path:
