@@ -142,6 +142,10 @@ def test_text_ids_are_matched_like_whole_numbers(column_schema):
     texts, matching = migrate_segments(previous, current, column_schema)
     pd.testing.assert_frame_equal(texts, numbers)
     assert matching["gone_customers"] == 20 and matching["new_customers"] == 5
+    current["customer_id"] = current["customer_id"].str.replace("C-", "0")  # "021" is not "21"
+    previous["customer_id"] = previous["customer_id"].str.removeprefix("C-")
+    _, padded = migrate_segments(previous, current, column_schema)
+    assert padded["customers_in_both"] == 0 and padded["new_customers"] == 185
 
 
 def test_first_run_has_no_migration(column_schema):

@@ -80,18 +80,17 @@ def match_segments(
     def centroids(n: pd.Series, sums: pd.DataFrame) -> np.ndarray:
         return ((sums.div(n, axis=0) - mean) / scale).to_numpy()
 
-    old, new = old_n, new_n  # their index: the segment ids
     old_centres, new_centres = centroids(old_n, old_sum), centroids(new_n, new_sum)
     distance = np.sqrt(((old_centres[:, None, :] - new_centres[None, :, :]) ** 2).sum(-1))
     rows, cols = linear_sum_assignment(distance)
     partner = dict(zip(rows, cols, strict=True))
     pairs = []
-    for i, old_id in enumerate(old.index):
+    for i, old_id in enumerate(old_n.index):  # the index: segment ids
         j = partner.get(i, int(np.argmin(distance[i])))
         pairs.append(
             {
                 "previous_segment_id": int(old_id),
-                "current_segment_id": int(new.index[j]),
+                "current_segment_id": int(new_n.index[j]),
                 "centroid_distance": round(float(distance[i, j]), 4),
                 "one_to_one": i in partner,
             }
@@ -104,14 +103,15 @@ def match_segments(
 
 def _positions(previous_ids: pd.Series, current_ids: pd.Series) -> np.ndarray:
     """For each current id, its row among the previous ids (-1: not there). Ids that are all whole
-    numbers are matched as integers by a sorted search (a few arrays of 8 bytes per customer); other
-    ids by Arrow's hash lookup over the strings as stored (no Python string per id)."""
+    numbers written plainly ("7", not "007") are matched as integers by a sorted search (a few arrays
+    of 8 bytes per customer); other ids by Arrow's hash lookup over the strings as stored (no Python
+    string per id)."""
     previous, current = pa.array(previous_ids), pa.array(current_ids)
-    try:
-        old = pc.cast(previous, pa.int64()).to_numpy()
-        new = pc.cast(current, pa.int64()).to_numpy()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    plain = r"^(0|[1-9][0-9]{0,17})$"
+    if not all(pc.all(pc.match_substring_regex(ids, plain)).as_py() for ids in (previous, current)):
         return pc.fill_null(pc.index_in(current, value_set=previous), -1).to_numpy()
+    old = pc.cast(previous, pa.int64()).to_numpy()
+    new = pc.cast(current, pa.int64()).to_numpy()
     if not len(old):
         return np.full(len(new), -1)
     order = np.argsort(old, kind="stable")
@@ -121,8 +121,8 @@ def _positions(previous_ids: pd.Series, current_ids: pd.Series) -> np.ndarray:
 
 
 def _flows(previous: pd.DataFrame, current: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """Customers per (previous segment, current segment), matched on the id without a join: the
-    position of each current id among the previous ids (-1: not there); <NA> on the left = new, on the right = gone."""
+    """Customers per (previous segment, current segment), matched on the id without a join (the
+    position of each current id among the previous ids). <NA> from = new, <NA> to = gone."""
     position = _positions(previous[id_column], current[id_column])
     old_segments = previous["segment_id"].to_numpy()
     new_segments = current["segment_id"].to_numpy()
