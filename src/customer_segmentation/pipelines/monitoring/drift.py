@@ -45,13 +45,13 @@ def population_stability_index(expected: np.ndarray, actual: np.ndarray) -> floa
 
 
 def numeric_shares(
-    training: pd.Series, batch: pd.Series, bins: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    training: np.ndarray, batch: np.ndarray, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Shares of training and batch values in the training quantile bins (open-ended outer bins)."""
     edges = np.unique(np.quantile(training, np.linspace(0, 1, bins + 1))[1:-1])
     expected = np.bincount(np.searchsorted(edges, training, side="right"), minlength=len(edges) + 1)
     actual = np.bincount(np.searchsorted(edges, batch, side="right"), minlength=len(edges) + 1)
-    return expected / expected.sum(), actual / actual.sum(), edges
+    return expected / expected.sum(), actual / actual.sum()
 
 
 def categorical_shares(training: pd.Series, batch: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +86,9 @@ def feature_drift(
     thresholds = params["thresholds"]
     training, batch = training.dropna(), batch.dropna()
     if numeric:
-        expected, actual, _ = numeric_shares(training.to_numpy(float), batch.to_numpy(float),
-                                             params["psi_bins"])  # fmt: skip
-        test = ks_2samp(training.to_numpy(float), batch.to_numpy(float))
+        train_values, batch_values = training.to_numpy(float), batch.to_numpy(float)
+        expected, actual = numeric_shares(train_values, batch_values, params["psi_bins"])
+        test = ks_2samp(train_values, batch_values)
         ks, p_value = float(test.statistic), float(test.pvalue)
     else:
         expected, actual = categorical_shares(training, batch)
