@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint format data viz ui bench java clean-outputs
+.PHONY: install run test lint format data viz ui app serve bench java clean-outputs
 
 install: $(STAMP)
 
@@ -42,6 +42,19 @@ viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:4141
 ui: $(STAMP)  ## the tracked runs (MLflow UI over sqlite:///mlflow.db) at http://127.0.0.1:5000
 	@echo "MLflow UI: http://127.0.0.1:5000"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui --host 127.0.0.1 --port 5000
+
+# `make app ENV=cards` / `make serve ENV=cards`: another configuration environment (default: local).
+ENV ?=
+ENV_ARGS = $(if $(ENV),--env $(ENV))
+APP_PORT ?= 8501
+SERVE_PORT ?= 8000
+
+app: $(STAMP)  ## the segment explorer at http://127.0.0.1:8501 (after `make run`; .streamlit/config.toml)
+	@echo "Segment explorer: http://127.0.0.1:$(APP_PORT)"
+	$(BIN)/streamlit run src/customer_segmentation/app/explorer.py --server.port $(APP_PORT) -- $(ENV_ARGS)
+
+serve: $(STAMP)  ## the HTTP scoring service at http://127.0.0.1:8000 (after `make run`; conf/base/service.yml)
+	$(BIN)/python -m customer_segmentation.app.service --port $(SERVE_PORT) $(ENV_ARGS)
 
 # The whole run against the bare scikit-learn floor and the seed-style script (benchmarks/README.md);
 # Mall-style customers and the cards example; `make bench TEN_MILLION=1` adds 10,000,000 customers.

@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
+from customer_segmentation.datasets import KeptMemoryDataset
 from customer_segmentation.schema import schema_from_params
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
@@ -90,13 +91,6 @@ def column_schema(parameters) -> dict[str, Any]:
     return schema_from_params(parameters["data_processing"]).to_dict()
 
 
-class KeptMemoryDataset(MemoryDataset):
-    """A MemoryDataset the runner cannot release, so a test can read intermediate outputs too."""
-
-    def _release(self) -> None:
-        pass
-
-
 def run_pipeline(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
     """Run `pipeline` with SequentialRunner on an in-memory catalog; return every dataset it produced."""
     catalog = DataCatalog()
@@ -138,6 +132,7 @@ def copy_project(target: Path) -> Path:
     )
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy2(PROJECT_ROOT / name, target / name)
+    shutil.copytree(PROJECT_ROOT / ".streamlit", target / ".streamlit")
     shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir()
     for layer in (PROJECT_ROOT / "data").iterdir():
@@ -145,6 +140,15 @@ def copy_project(target: Path) -> Path:
     for csv in EMBEDDED_FILES:
         shutil.copy2(PROJECT_ROOT / "data" / "01_raw" / csv, target / "data" / "01_raw" / csv)
     return target
+
+
+@pytest.fixture(scope="session")
+def ran_project(tmp_path_factory) -> Path:
+    """A temp copy of the project after one `kedro run`, shared by the tests that only read its outputs
+    (the report and Kedro-Viz in a browser, the segment explorer, the scoring service)."""
+    project = copy_project(tmp_path_factory.mktemp("ran") / "project")
+    kedro(project, "run", "--params", "model_selection.stability_resamples=0")
+    return project
 
 
 @pytest.fixture

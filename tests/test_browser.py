@@ -8,15 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from kedro.framework.project import configure_project
@@ -25,7 +20,8 @@ from playwright.sync_api import sync_playwright
 
 from customer_segmentation.pipeline_registry import register_pipelines
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
-from tests.conftest import copy_project, kedro, latest
+from tests.conftest import latest
+from tests.servers import free_port, local_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,14 +53,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def ran_project(tmp_path_factory) -> Path:
-    """A temp copy of the project after one `kedro run`."""
-    project = copy_project(tmp_path_factory.mktemp("browser") / "project")
-    kedro(project, "run", "--params", "model_selection.stability_resamples=0")
-    return project
 
 
 def blank_fraction(png: bytes) -> float:
@@ -102,63 +90,15 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
     page.close()
 
 
-def free_port(first: int = 4200, last: int = 4999) -> int:
-    """A free local port in Kedro-Viz's usual range (it refuses ports it cannot scan up from)."""
-    for port in range(first, last):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError(f"no free port in {first}–{last}")
-
-
 @pytest.fixture(scope="module")
 def viz_url(ran_project, tmp_path_factory) -> Iterator[str]:
-    """`kedro viz run` in its own process group on a free port; the whole group is stopped after."""
+    """`kedro viz run` (what `make viz` runs) on a free port."""
     port = free_port()
-    env = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
+    command = [sys.executable, "-m", "kedro", "viz", "run", "--host", "127.0.0.1",
+               "--port", str(port), "--no-browser"]  # fmt: skip
     log = tmp_path_factory.mktemp("viz") / "viz.log"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kedro",
-            "viz",
-            "run",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-browser",
-        ],
-        cwd=ran_project,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/main", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"kedro viz did not start:\n{log.read_text()}") from None
-                time.sleep(1)
+    with local_server(command, ran_project, f"http://127.0.0.1:{port}", "/api/main", log) as url:
         yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
 
 
 def test_viz_api_lists_every_node_of_every_pipeline(viz_url):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import kedro, latest
+from tests.servers import free_port, local_server
 
 pytestmark = pytest.mark.slow
 
@@ -115,38 +112,14 @@ def test_tracking_can_be_switched_off_for_an_environment(project_copy):
     assert not runs.filter(like="metrics.").columns.size  # data_processing alone: no run metrics
 
 
-class mlflow_ui:  # noqa: N801 (used as a context manager, like open())
+def mlflow_ui(project: Path, env: dict[str, str]):
     """`kedro mlflow ui` (the command `make ui` runs) on a free port of 127.0.0.1 in `project`."""
-
-    def __init__(self, project: Path, env: dict[str, str]) -> None:
-        self.project, self.env = project, env
-
-    def __enter__(self) -> str:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        bin_dir = str(Path(sys.executable).parent)
-        self.server = subprocess.Popen(
-            [sys.executable, "-m", "kedro", "mlflow", "ui", "--host", "127.0.0.1", "--port",
-             str(port)],
-            cwd=self.project,
-            env={**os.environ, **self.env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=5)
-                return url
-            except OSError:
-                time.sleep(1)
-        self.__exit__()
-        raise AssertionError("the MLflow UI did not answer within 120 s")
-
-    def __exit__(self, *exc: object) -> None:
-        os.killpg(self.server.pid, signal.SIGTERM)
-        try:
-            self.server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.server.pid, signal.SIGKILL)
+    port = free_port(5000, 5999)
+    bin_dir = str(Path(sys.executable).parent)
+    return local_server(
+        [sys.executable, "-m", "kedro", "mlflow", "ui", "--host", "127.0.0.1", "--port", str(port)],
+        project,
+        f"http://127.0.0.1:{port}",
+        "/health",
+        env={**env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )

@@ -18,6 +18,10 @@ option to set (`load_args: {encoding: ..., sep: ...}`).
 
 `TrackedRunsDataset` reads the runs of the MLflow tracking store as a table (the experiments pipeline).
 
+`KeptMemoryDataset` is a `MemoryDataset` the runner does not empty once its last reader has run, so
+whoever runs a pipeline in memory (the explorer and the scoring service, the tests) can read an
+intermediate output afterwards.
+
 `IndexedParquetDataset` is `pandas.ParquetDataset` for a table indexed by text ids (the model features,
 indexed by customer id), written with the index as its first column. Writing a text index the
 ordinary way makes pyarrow turn it into Python strings first: 12 s and 0.5 GiB for ten million ids.
@@ -30,7 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import AbstractDataset, DatasetError, MemoryDataset
 from kedro.io.core import PROTOCOL_DELIMITER, get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
@@ -134,6 +138,13 @@ class RawCustomersDataset(CSVDataset):
                 f"line {number}: {text[:200]!r}",
             )
         )
+
+
+class KeptMemoryDataset(MemoryDataset):
+    """A `MemoryDataset` the runner cannot release: its data stays readable after the run."""
+
+    def _release(self) -> None:
+        pass
 
 
 class FigureDataset(MatplotlibDataset):

@@ -19,8 +19,18 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "merge_strategy": {"parameters": "soft", "globals": "soft", "mlflow": "soft"},
+    "merge_strategy": {
+        "parameters": "soft",
+        "globals": "soft",
+        "mlflow": "soft",
+        "service": "soft",
+    },
     # `${oc.env:MLFLOW_TRACKING_URI,...}` in mlflow.yml: the tracking store can be pointed elsewhere
     "custom_resolvers": {"oc.env": oc.env},
-    "config_patterns": {"spark": ["spark*", "spark*/**"], "mlflow": ["mlflow*", "mlflow*/**"]},
+    "config_patterns": {
+        "spark": ["spark*", "spark*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**"],
+        # the scoring service's request limits (`make serve`)
+        "service": ["service*", "service*/**"],
+    },
 }

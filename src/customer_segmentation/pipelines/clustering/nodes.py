@@ -82,9 +82,12 @@ def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.Data
     if is_spark(customers):
         return spark_module("clustering").assign_segments(customers, segment_model)
     X = customers[model_features_of(segment_model)]  # noqa: N806
-    distances = segment_model.transform(X)
+    # the model's preprocessing once, for both the segment ids and the distances
+    features = segment_model[:-1].transform(X)
+    segments = segment_model[-1]
+    distances = segments.transform(features)
     assigned = customers.copy(deep=False)  # copy-on-write: the new columns only
-    assigned["segment_id"] = segment_model.predict(X)
+    assigned["segment_id"] = segments.predict(features)
     assigned["distance_to_centroid"] = distances.min(axis=1)
     return assigned
 

@@ -1,0 +1,94 @@
+"""A bounded burst of scoring requests against the local scoring service (127.0.0.1 only).
+
+    make serve &                                   # after `make run`
+    .venv/bin/python -m benchmarks.service_load    # 2,000 requests, 8 at a time, one customer each
+
+Each request POSTs one customer of the shipped `data/01_raw/new_customers.csv` (valid rows, in turn)
+as JSON; `--rows` sends more customers per request. Prints the latency percentiles and throughput.
+`tests/app/test_service.py` runs the same burst against `make serve`'s command on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+NEW_CUSTOMERS = Path(__file__).resolve().parents[1] / "data" / "01_raw" / "new_customers.csv"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def request_bodies(rows_per_request: int = 1, path: Path = NEW_CUSTOMERS) -> list[bytes]:
+    """JSON bodies of `rows_per_request` customers each, from the rows every check accepts."""
+    customers = pd.read_csv(path, dtype=str).dropna()
+    customers = customers[customers["Age"].astype(int).between(0, 120)]
+    records = customers.to_dict(orient="records")
+    return [
+        json.dumps(records[start : start + rows_per_request]).encode()
+        for start in range(0, len(records) - rows_per_request + 1, rows_per_request)
+    ]
+
+
+def burst(url: str, bodies: list[bytes], requests: int = 2000, concurrency: int = 8) -> dict:
+    """`requests` POSTs to `url`/score, `concurrency` at a time: statuses and latency percentiles."""
+    if urlsplit(url).hostname not in LOCAL_HOSTS:
+        raise ValueError(f"{url}: the load test only runs against 127.0.0.1")
+
+    def one(number: int) -> tuple[int, float]:
+        request = urllib.request.Request(
+            f"{url}/score",
+            data=bodies[number % len(bodies)],
+            headers={"Content-Type": "application/json"},
+        )
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 0  # no answer at all
+        return status, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(one, range(requests)))
+    seconds = time.perf_counter() - started
+    latencies = sorted(latency * 1000 for _, latency in results)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": requests,
+        "concurrency": concurrency,
+        "errors": sum(status != 200 for status, _ in results),
+        "statuses": sorted({status for status, _ in results}),
+        "seconds": round(seconds, 2),
+        "requests_per_second": round(requests / seconds, 1),
+        "p50_ms": round(cuts[49], 1),
+        "p95_ms": round(cuts[94], 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(latencies[-1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=1, help="customers per request")
+    args = parser.parse_args()
+    result = burst(args.url, request_bodies(args.rows), args.requests, args.concurrency)
+    print(json.dumps({"rows_per_request": args.rows, **result}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""What the segment explorer and the scoring service share: one run's saved outputs, read through the
+Kedro Data Catalog of an environment, and new customers scored by the registered scoring pipeline.
+
+`RunOutputs(project, env, version)` opens the project like `kedro run --env <env>` does (same
+configuration, same catalog, same parameters). A run is named by the version timestamp its
+`segment_model` was saved under (every dataset of one `kedro run` shares it); the newest run is used
+unless a version is pinned. `load(name)` reads a dataset at that run's version where the run wrote it,
+and at its newest version otherwise (a later scoring run's drift report, the experiments comparison).
+
+`score(frame, source)` runs the nodes of the environment's registered `scoring` pipeline that make
+`scored_customers`, `scoring_quarantine` and `scoring_data_quality_report` (the same validation,
+quarantine rules and saved model as `kedro run --pipelines scoring`), in memory: nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import fsspec
+import pandas as pd
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io import AbstractDataset, DataCatalog, DatasetError, MemoryDataset, Version
+from kedro.runner import SequentialRunner
+
+from customer_segmentation.datasets import KeptMemoryDataset
+from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
+
+MODEL = "segment_model"
+PROFILES = "segment_profiles"
+SCORING_OUTPUTS = ("scored_customers", "scoring_quarantine", "scoring_data_quality_report")
+RAW_DATASET = "customer_segmentation.datasets.RawCustomersDataset"
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+# uploads are read from fsspec's in-memory filesystem, so messages name the uploaded file itself
+_MEMORY = fsspec.filesystem("memory")
+_UPLOADS = threading.Lock()
+
+
+class NoRunYet(DataValidationError):
+    """There is no saved segment model for the environment (or not the version asked for)."""
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """A scored batch: every input row is in `customers` or in `quarantine` (with its reason)."""
+
+    customers: pd.DataFrame
+    quarantine: pd.DataFrame
+    quality: dict[str, Any]
+
+
+class RunOutputs:
+    """One environment's saved outputs at one run version (default: the newest run)."""
+
+    def __init__(
+        self, project_path: str | Path = ".", env: str | None = None, version: str | None = None
+    ) -> None:
+        self.project_path = Path(project_path).resolve()
+        bootstrap_project(self.project_path)
+        with KedroSession.create(project_path=self.project_path, env=env) as session:
+            context = session.load_context()
+        self.env = env or context.env or "local"  # Kedro's default run environment
+        self.config_loader = context.config_loader
+        self.parameters: dict[str, Any] = context.params
+        self.catalog = context.catalog
+        self.versions = self.saved_versions(MODEL)
+        if not self.versions:
+            raise NoRunYet(
+                validation_message(
+                    self.filepath(MODEL),
+                    f"no segment model has been saved yet for the environment '{self.env}'.",
+                    "one full run first: `make run`, or `kedro run --env <environment>` (then reload)",
+                    "no saved version",
+                )
+            )
+        if version and version not in self.versions:
+            raise NoRunYet(
+                validation_message(
+                    self.filepath(MODEL),
+                    f"there is no run version {version!r}.",
+                    "one of the saved versions",
+                    ", ".join(self.versions[:10]),
+                )
+            )
+        self.version = version or self.versions[0]
+        self.segment_model = self.load(MODEL)
+        self.segment_profiles: pd.DataFrame = self.load(PROFILES)
+        # the environment's own scoring (customer table or order log), without the batch's drift
+        self.scoring_pipeline = pipelines["scoring"].to_outputs(*SCORING_OUTPUTS)
+        (self.raw_input,) = {
+            name
+            for name in self.scoring_pipeline.inputs()
+            if not name.startswith("params:") and name not in (MODEL, PROFILES)
+        }
+
+    def filepath(self, name: str) -> str:
+        """Where the catalog keeps a dataset (versioned: the folder of its versions)."""
+        return self.catalog.config_resolver.resolve_pattern(name)["filepath"]
+
+    def saved_versions(self, name: str) -> list[str]:
+        """The saved versions of a versioned dataset, newest first."""
+        filesystem, folder = fsspec.core.url_to_fs(self.filepath(name))
+        if not filesystem.isdir(folder):
+            return []
+        leaf = PurePosixPath(folder).name
+        found = [
+            PurePosixPath(path).name
+            for path in filesystem.ls(folder, detail=False)
+            if filesystem.exists(f"{path}/{leaf}")
+        ]
+        return sorted(found, reverse=True)
+
+    def exists(self, name: str) -> bool:
+        """Whether the dataset was saved (by this run, or ever when it is not one of a run's outputs)."""
+        return self._dataset(name) is not None
+
+    def load(self, name: str) -> Any:
+        """The dataset as this run saved it; the newest version when this run did not write it."""
+        dataset = self._dataset(name)
+        if dataset is None:
+            raise DatasetError(f"{name}: not saved yet ({self.filepath(name)})")
+        return dataset.load()
+
+    def _dataset(self, name: str) -> AbstractDataset | None:
+        pinned = self.catalog.get(name, version=Version(self.version, None))
+        if pinned is not None and pinned.exists():
+            return pinned
+        newest = self.catalog.get(name)
+        return newest if newest is not None and newest.exists() else None
+
+    def read_upload(self, file_name: str, data: bytes) -> pd.DataFrame:
+        """An uploaded file read as the environment reads its new customers: a CSV with the catalog
+        entry's `load_args` (encoding, separator), an Excel workbook's first sheet; every cell as text.
+        A file that cannot be read raises `InputFileError` naming it."""
+        name = PurePosixPath(file_name.replace("\\", "/")).name or "upload.csv"
+        config = dict(self.catalog.config_resolver.resolve_pattern(self.raw_input))
+        if name.lower().endswith(EXCEL_SUFFIXES):
+            config = {"type": "pandas.ExcelDataset", "load_args": {"dtype": str}}
+        elif config.get("type") != RAW_DATASET:  # e.g. a SQL table or Parquet file in this env
+            config = {"type": RAW_DATASET}
+        config = {
+            "type": config["type"],
+            "load_args": config.get("load_args", {}),
+            "filepath": f"memory:///{name}",
+        }
+        with _UPLOADS:
+            _MEMORY.pipe(f"/{name}", data)
+            try:
+                return AbstractDataset.from_config("upload", config).load()
+            except InputFileError as error:  # named by its in-memory path, "/<name>"
+                raise InputFileError(str(error).replace(f"/{name}", name, 1)) from error
+            except DatasetError as cause:
+                raise InputFileError(
+                    validation_message(
+                        name,
+                        "the file cannot be read as a customer table.",
+                        "a CSV file with a header row (or an .xlsx workbook whose first sheet has "
+                        "one), one row per customer",
+                        str(cause.__cause__ or cause).splitlines()[0][:200],
+                    )
+                ) from cause
+            finally:
+                _MEMORY.rm(f"/{name}")
+
+    def score(self, customers_raw: pd.DataFrame, source: str) -> ScoredTable:
+        """Score a raw table (every cell as text, as the raw dataset loads it) with the scoring
+        pipeline's nodes and this run's model; `source` names it in messages and the quarantine.
+        Raises `DataValidationError` when the table as a whole cannot be used."""
+        catalog = DataCatalog()
+        # the nodes are pure: the inputs are handed over, not copied for every node
+        catalog[self.raw_input] = MemoryDataset(customers_raw, copy_mode="assign")
+        catalog[MODEL] = MemoryDataset(self.segment_model, copy_mode="assign")
+        catalog[PROFILES] = MemoryDataset(self.segment_profiles, copy_mode="assign")
+        for name in self.scoring_pipeline.inputs():
+            if name.startswith("params:") and name != "params:scoring":
+                catalog[name] = self._parameter(name.removeprefix("params:"))
+        catalog["params:scoring"] = {
+            **self.parameters["scoring"],
+            "source_file": source,
+            "order_lines_file": source,
+        }
+        for name in SCORING_OUTPUTS:
+            catalog[name] = KeptMemoryDataset()
+        SequentialRunner().run(self.scoring_pipeline, catalog)
+        customers, quarantine, quality = (catalog.load(name) for name in SCORING_OUTPUTS)
+        return ScoredTable(customers, quarantine, quality)
+
+    def _parameter(self, dotted: str) -> Any:
+        value: Any = self.parameters
+        for key in dotted.split("."):
+            value = value[key]
+        return value
+
+
+def quiet_runner_logs() -> None:
+    """Scoring requests need no "Running node ..." or per-batch summary lines in a server's log."""
+    for name in ("kedro.runner", "kedro.io", "kedro.pipeline", "customer_segmentation.pipelines"):
+        logging.getLogger(name).setLevel(logging.WARNING)
