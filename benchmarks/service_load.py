@@ -2,6 +2,8 @@
 
     make serve &                                   # after `make run`
     .venv/bin/python -m benchmarks.service_load    # 2,000 requests, 8 at a time, one customer each
+    .venv/bin/python -m benchmarks.service_load --compare   # starts the service and the bare floor
+                                                            # (benchmarks/service_floor.py) itself
 
 Each request POSTs one customer of the shipped `data/01_raw/new_customers.csv` (valid rows, in turn)
 as JSON; `--rows` sends more customers per request. Prints the latency percentiles and throughput.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
+
+from tests.servers import free_port, local_server
 
 NEW_CUSTOMERS = Path(__file__).resolve().parents[1] / "data" / "01_raw" / "new_customers.csv"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -79,15 +84,56 @@ def burst(url: str, bodies: list[bytes], requests: int = 2000, concurrency: int 
     }
 
 
+def peak_memory_gib(group: int) -> float:
+    """Sum of the peak resident memory (VmHWM) of the processes in a process group (Linux)."""
+    total_kib = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:  # the process group id
+                status = (stat.parent / "status").read_text()
+                total_kib += int(status.split("VmHWM:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return round(total_kib / 2**20, 2)
+
+
+def compare(requests: int, concurrency: int, rows: int) -> list[dict]:
+    """The service (`make serve`'s command) and the bare floor, each started here in turn."""
+    programs = {
+        "service": ["-m", "customer_segmentation.app.service"],
+        "floor": ["-m", "benchmarks.service_floor"],
+    }
+    results = []
+    for name, module in programs.items():
+        port = free_port(8100, 8999)
+        command = [sys.executable, *module, "--port", str(port)]
+        root = NEW_CUSTOMERS.parents[2]
+        with local_server(command, root, f"http://127.0.0.1:{port}", "/health") as url:
+            result = burst(url, request_bodies(rows), requests, concurrency)
+            results.append({"program": name, **result, "peak_gib": peak_memory_gib(url.pid)})
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rows", type=int, default=1, help="customers per request")
+    parser.add_argument("--compare", action="store_true", help="start the service and the floor")
     args = parser.parse_args()
+    if args.compare:
+        results = compare(args.requests, args.concurrency, args.rows)
+        service, floor = results
+        for result in results:
+            print(json.dumps({"rows_per_request": args.rows, **result}))  # noqa: T201
+        p95 = service["p95_ms"] / floor["p95_ms"]
+        throughput = service["requests_per_second"] / floor["requests_per_second"]
+        print(f"p95 x floor: {p95:.2f}; throughput / floor: {throughput:.2f}")  # noqa: T201
+        return
     result = burst(args.url, request_bodies(args.rows), args.requests, args.concurrency)
-    print(json.dumps({"rows_per_request": args.rows, **result}, indent=2))
+    print(json.dumps({"rows_per_request": args.rows, **result}, indent=2))  # noqa: T201
 
 
 if __name__ == "__main__":

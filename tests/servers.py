@@ -16,6 +16,12 @@ from pathlib import Path
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "1"}
 
 
+class ServerUrl(str):
+    """The base URL of a started server; `pid` is its process (and process group) id."""
+
+    pid: int
+
+
 def free_port(first: int = 4200, last: int = 4999) -> int:
     """A free port of 127.0.0.1 in [first, last) (Kedro-Viz refuses ports it cannot scan up from)."""
     for port in range(first, last):
@@ -37,7 +43,7 @@ def local_server(
     log: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120,
-) -> Iterator[str]:
+) -> Iterator[ServerUrl]:
     """Start `command` in `cwd`, wait until `url + ready_path` answers, yield `url`; stop the group."""
     output = log.open("w") if log else subprocess.DEVNULL
     server = subprocess.Popen(
@@ -60,7 +66,9 @@ def local_server(
                     shown = log.read_text() if log else "(no log kept)"
                     raise AssertionError(f"{' '.join(command)} did not start:\n{shown}") from None
                 time.sleep(0.5)
-        yield url
+        started = ServerUrl(url)
+        started.pid = server.pid
+        yield started
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)

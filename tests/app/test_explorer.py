@@ -22,7 +22,9 @@ def app_url(ran_project, tmp_path_factory) -> str:
     port = free_port(8600, 8999)
     command = [sys.executable, "-m", "streamlit", "run", EXPLORER, "--server.port", str(port)]
     log = tmp_path_factory.mktemp("app") / "app.log"
-    with local_server(command, ran_project, f"http://127.0.0.1:{port}", "/_stcore/health", log) as url:
+    with local_server(
+        command, ran_project, f"http://127.0.0.1:{port}", "/_stcore/health", log
+    ) as url:
         yield url
 
 
@@ -48,7 +50,9 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
     page.screenshot(path=str(tmp_path / "cards.png"))
 
     page.locator(".st-key-card_2").get_by_role("button", name="Open segment").click()
-    expect(page.get_by_role("heading", name="High income · Low spending · Middle-aged")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="High income · Low spending · Middle-aged")
+    ).to_be_visible()
     expect(page.get_by_text("359 of 359 customers")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
@@ -63,8 +67,12 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
 
     page.get_by_label("Search (any column contains)").fill("Female")
     page.keyboard.press("Enter")
-    females = int((expected["gender"] == "Female").sum())
-    expect(page.get_by_text(f"{females} of 359 customers")).to_be_visible()
+    females = expected[expected["gender"] == "Female"]
+    expect(page.get_by_text(f"{len(females)} of 359 customers")).to_be_visible()
+    with page.expect_download() as download:  # the campaign list is what the search shows
+        page.get_by_role("button", name="Download CSV").click()
+    found = pd.read_csv(download.value.path())
+    assert sorted(found["customer_id"]) == sorted(females["customer_id"])
     shot = page.screenshot(path=str(tmp_path / "segment.png"))
     assert blank_fraction(shot) < 0.95
 

@@ -51,7 +51,10 @@ def test_health_says_which_model_is_loaded(service, ran_project):
         health = json.load(response)
     assert health["status"] == "ok"
     assert health["environment"] == "local"
-    assert health["model_version"] == versions(ran_project / "data/06_models/segment_model.pkl")[-1].name
+    assert (
+        health["model_version"]
+        == versions(ran_project / "data/06_models/segment_model.pkl")[-1].name
+    )
     assert [s["segment_id"] for s in health["segments"]] == [1, 2, 3, 4, 5]
     assert health["features"] == ["annual_income_k", "spending_score"]
     assert health["limits"] == {"max_request_bytes": MAX_BYTES, "max_rows": MAX_ROWS}
@@ -95,7 +98,9 @@ def test_a_csv_body_is_read_like_the_shipped_file(service, ran_project):
         (b"[1, 2]", "application/json", 400, "expected a JSON list of customer objects"),
         (b"<customers/>", "application/xml", 415, "send application/json or text/csv"),
         (
-            json.dumps([dict(zip(HEADER, ["1", "Male", "30", "50", "50"]))] * (MAX_ROWS + 1)),
+            json.dumps(
+                [dict(zip(HEADER, ["1", "Male", "30", "50", "50"], strict=True))] * (MAX_ROWS + 1)
+            ),
             "application/json",
             413,
             f"{MAX_ROWS + 1} customers in one request; the limit is {MAX_ROWS}",
@@ -113,12 +118,19 @@ def test_a_request_that_cannot_be_scored_gets_a_4xx_and_the_reason(
 
 
 values = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), st.lists(st.integers(), max_size=2)
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
 )
 customer = st.dictionaries(st.sampled_from([*HEADER, "note"]), values, max_size=6)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(customer, max_size=5))
 def test_whatever_customers_are_sent_the_answer_is_never_a_server_error(service, customers):
     status, answer = post(service, json.dumps(customers).encode())

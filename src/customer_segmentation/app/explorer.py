@@ -192,7 +192,7 @@ def score_page(outputs: RunOutputs) -> None:
         result = outputs.score(raw, upload.name)
     except DataValidationError as error:
         st.error(f"{upload.name} cannot be scored:")
-        st.code(str(error), language=None)
+        st.code(str(error), language=None, wrap_lines=True)
         return
     st.success(result.quality.get("accounting", ""))
     st.subheader(f"Scored customers ({len(result.customers):,})")
@@ -256,7 +256,7 @@ def main() -> None:
         st.title("No segments yet")
         st.warning(f"Nothing to explore for the environment '{env}' yet: run the workflow first.")
         st.code("make run" if env == "local" else f"kedro run --env {env}", language="bash")
-        st.code(str(error), language=None)
+        st.code(str(error), language=None, wrap_lines=True)
         st.stop()
     version = st.sidebar.selectbox("Run version", newest.versions, help="newest first")
     outputs = newest if version == newest.version else open_run(str(project), env, version)

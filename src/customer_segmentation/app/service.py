@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +74,7 @@ def customers_from_json(body: bytes) -> pd.DataFrame:
     if not isinstance(customers, list) or not all(isinstance(c, dict) for c in customers):
         raise RequestRejected(
             400,
-            "request body: expected a JSON list of customer objects, or {\"customers\": [...]}, "
+            'request body: expected a JSON list of customer objects, or {"customers": [...]}, '
             f"found {type(customers).__name__}"
             + (" holding other values" if isinstance(customers, list) else ""),
         )
@@ -154,6 +156,14 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
         description="New customers in, segment id, name and distance out (README: Scoring service).",
     )
 
+    scoring = threading.Lock()
+
+    def score_one_at_a_time(customers: pd.DataFrame) -> ScoredTable:
+        # one scoring at a time per worker: concurrent pandas / scikit-learn runs in one process
+        # contend for the interpreter lock and slow every request down (more workers: service.yml)
+        with scoring:
+            return outputs.score(customers, "request body")
+
     @app.exception_handler(RequestRejected)
     async def rejected(request: Request, error: RequestRejected) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=error.status)
@@ -193,11 +203,23 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
             raise RequestRejected(
                 413, f"{len(customers)} customers in one request; the limit is {limits.max_rows}"
             )
-        result = await run_in_threadpool(outputs.score, customers, "request body")
+        result = await run_in_threadpool(score_one_at_a_time, customers)
         status, payload = scored_payload(result, outputs.version)
         return JSONResponse(payload, status_code=status)
 
     return app
+
+
+# The options `main` hands to every uvicorn worker process (each loads the model itself).
+OPTIONS = "CUSTOMER_SEGMENTATION_SERVICE"
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker, for the run `main` resolved (every worker serves the same)."""
+    options = json.loads(os.environ[OPTIONS])
+    outputs = RunOutputs(options["project"], env=options["env"], version=options["version"])
+    quiet_runner_logs()
+    return create_app(outputs, Limits.from_config(options["limits"]))
 
 
 @click.command()
@@ -211,10 +233,31 @@ def main(env: str | None, model_version: str | None, host: str, port: int) -> No
         outputs = RunOutputs(".", env=env, version=model_version)
     except DataValidationError as error:
         raise click.ClickException(str(error)) from None
-    limits = Limits.from_config(outputs.config_loader["service"].get("service", {}))
-    quiet_runner_logs()
-    click.echo(f"Scoring service for run {outputs.version} ({outputs.env}): http://{host}:{port}")
-    uvicorn.run(create_app(outputs, limits), host=host, port=port, log_level="warning")
+    config = outputs.config_loader["service"].get("service", {})
+    os.environ[OPTIONS] = json.dumps(
+        {
+            "project": str(outputs.project_path),
+            "env": outputs.env,
+            "version": outputs.version,
+            "limits": config,
+        }
+    )
+    workers = int(config.get("workers", 1))
+    # one OpenMP thread per worker process: scikit-learn's threads would otherwise spin beside the
+    # other workers' on every small request (a worker scores one request at a time anyway)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    click.echo(
+        f"Scoring service for run {outputs.version} ({outputs.env}), {workers} worker(s): "
+        f"http://{host}:{port}"
+    )
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":
