@@ -145,10 +145,17 @@ def copy_project(target: Path) -> Path:
 @pytest.fixture(scope="session")
 def ran_project(tmp_path_factory) -> Path:
     """A temp copy of the project after one `kedro run`, shared by the tests that only read its outputs
-    (the report and Kedro-Viz in a browser, the segment explorer, the scoring service)."""
+    (the report and Kedro-Viz in a browser, the segment explorer, the scoring service); tests that run
+    more on top of one default run take a copy of it (`ran_copy`)."""
     project = copy_project(tmp_path_factory.mktemp("ran") / "project")
     kedro(project, "run", "--params", "model_selection.stability_resamples=0")
     return project
+
+
+@pytest.fixture
+def ran_copy(ran_project: Path, tmp_path: Path) -> Path:
+    """A temp copy of `ran_project` (one default run done) for a test that runs more on top of it."""
+    return Path(shutil.copytree(ran_project, tmp_path / "project"))
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import PROJECT_ROOT, kedro
+from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
 
-def test_exploration_notebook_executes(project_copy):
-    kedro(project_copy, "run", "--params", "model_selection.stability_resamples=0")
+def test_exploration_notebook_executes(ran_copy):
+    project_copy = ran_copy  # after one default run
     shutil.copytree(PROJECT_ROOT / "notebooks", project_copy / "notebooks")
     notebook = nbformat.read(project_copy / "notebooks" / "01_explore_segments.ipynb", as_version=4)
     NotebookClient(

@@ -97,9 +97,9 @@ VERSIONED_OUTPUTS = [
 ]
 
 
-def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(project_copy):
+def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(ran_copy):
+    project_copy = ran_copy  # after one default run
     data = project_copy / "data"
-    kedro(project_copy, "run")
     selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
     assert selection["k"] == 5 and selection["policy"] == "consensus"
     kedro(project_copy, "run")
@@ -129,9 +129,9 @@ def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy)
     assert len(scored) == 58 and scored["segment_name"].notna().all()
 
 
-def test_scoring_pipeline_with_a_pinned_model_version(project_copy):
+def test_scoring_pipeline_with_a_pinned_model_version(ran_copy):
+    project_copy = ran_copy  # after one default run
     data = project_copy / "data"
-    kedro(project_copy, "run", "--params", "model_selection.stability_resamples=0")
     pinned = versions(data / "06_models" / "segment_model.pkl")[0].name
     kedro(
         project_copy,

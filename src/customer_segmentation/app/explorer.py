@@ -150,7 +150,6 @@ def segment_page(outputs: RunOutputs) -> None:
         text = members.astype(str)
         hit = text.apply(lambda column: column.str.contains(query, case=False, regex=False))
         shown = members[hit.any(axis=1)]
-    st.caption(f"{len(shown):,} of {len(members):,} customers; click a column header to sort.")
     st.dataframe(shown, hide_index=True)
     st.download_button(
         "Download CSV",
@@ -159,6 +158,8 @@ def segment_page(outputs: RunOutputs) -> None:
         mime="text/csv",
         help="This segment's customers (as filtered by the search) for a campaign",
     )
+    # last on the page: once it shows the new count, the table and the download above are updated
+    st.caption(f"{len(shown):,} of {len(members):,} customers; click a column header to sort.")
 
 
 def k_page(outputs: RunOutputs) -> None:
