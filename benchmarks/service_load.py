@@ -32,13 +32,19 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 def request_bodies(rows_per_request: int = 1, path: Path = NEW_CUSTOMERS) -> list[bytes]:
-    """JSON bodies of `rows_per_request` customers each, from the rows every check accepts."""
+    """JSON bodies of `rows_per_request` customers each, from the rows every check accepts (taken in
+    turn; beyond the file's rows, repeated under new ids, so that no body holds a duplicate)."""
     customers = pd.read_csv(path, dtype=str).dropna()
-    customers = customers[customers["Age"].astype(int).between(0, 120)]
-    records = customers.to_dict(orient="records")
+    records = customers[customers["Age"].astype(int).between(0, 120)].to_dict(orient="records")
+    wanted = max(len(records), rows_per_request)
+    rows = [
+        {**records[i % len(records)], "CustomerID": str(900_000 + i)} if i >= len(records)
+        else records[i]
+        for i in range(wanted - wanted % rows_per_request)
+    ]  # fmt: skip
     return [
-        json.dumps(records[start : start + rows_per_request]).encode()
-        for start in range(0, len(records) - rows_per_request + 1, rows_per_request)
+        json.dumps(rows[start : start + rows_per_request]).encode()
+        for start in range(0, len(rows), rows_per_request)
     ]
 
 
