@@ -7,7 +7,7 @@ import pytest
 
 from customer_segmentation.app.outputs import NoRunYet, RunOutputs
 from customer_segmentation.errors import DataValidationError
-from tests.conftest import copy_project, latest, versions
+from tests.conftest import copy_project, kedro, latest, versions
 
 NEW_CUSTOMERS = "data/01_raw/new_customers.csv"
 
@@ -98,3 +98,16 @@ def test_a_file_that_cannot_be_scored_gets_the_pipelines_message(outputs, name, 
         outputs.score(outputs.read_upload(name, content), name)
     assert str(error.value).startswith(message), str(error.value)
     assert "Traceback" not in str(error.value)
+
+
+def test_a_pinned_run_version_reads_that_runs_model_and_outputs(ran_copy):
+    kedro(ran_copy, "run", "--params", "model_selection.k_policy=fixed,model_selection.k=4")
+    newest = RunOutputs(ran_copy)
+    assert len(newest.versions) == 2 and newest.version == newest.versions[0]
+    assert len(newest.segment_profiles) == 4 and newest.load("k_selection")["k"] == 4
+    first = RunOutputs(ran_copy, version=newest.versions[1])
+    assert len(first.segment_profiles) == 5 and first.load("k_selection")["k"] == 5
+    assert first.load("segmented_customers_parquet")["segment_id"].nunique() == 5
+    raw = first.read_upload("new_customers.csv", (ran_copy / NEW_CUSTOMERS).read_bytes())
+    assert first.score(raw, "new_customers.csv").customers["segment_id"].max() == 5
+    assert newest.score(raw, "new_customers.csv").customers["segment_id"].max() == 4
