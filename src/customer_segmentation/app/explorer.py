@@ -126,10 +126,11 @@ def segment_page(outputs: RunOutputs) -> None:
         f"**{int(segment['size']):,} customers ({segment['share']:.1%})** · "
         f"Suggested action: {segment['suggested_action']}"
     )
-    st.dataframe(profile_table(outputs, segment), hide_index=True)
+    profile = profile_table(outputs, segment)
+    st.dataframe(profile, hide_index=True)
     customers = read(outputs, SEGMENTED)
     members = customers[customers["segment_id"] == segment_id]
-    numeric = [c for c in profile_table(outputs, segment)["feature"] if c in members]
+    numeric = [c for c in profile["feature"] if c in members]
     if numeric:
         st.subheader("Distributions: this segment against everyone")
         feature = st.radio("Feature", numeric, horizontal=True)

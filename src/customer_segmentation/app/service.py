@@ -17,6 +17,7 @@ registered scoring pipeline's nodes with the saved `segment_model` (`outputs.Run
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -250,6 +251,8 @@ def main(env: str | None, model_version: str | None, host: str, port: int) -> No
         f"Scoring service for run {outputs.version} ({outputs.env}), {workers} worker(s): "
         f"http://{host}:{port}"
     )
+    del outputs  # checked and resolved; every worker loads its own (with one worker: this process)
+    gc.collect()
     uvicorn.run(
         f"{__name__}:worker_app",
         factory=True,
