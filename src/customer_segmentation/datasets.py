@@ -217,21 +217,20 @@ class TrackedRunsDataset(AbstractDataset[None, pd.DataFrame]):
         return {"experiment": self._experiment, "tracking_uri": self._tracking_uri}
 
 
-class PreviousVersionParquetDataset(ParquetDataset):
-    """A versioned `pandas.ParquetDataset` that loads, unless a version is pinned with
-    `--load-versions`, the version *before* the newest one: the previous run's segmented customers
-    beside this run's (segment migration). With fewer than two versions it loads an empty table.
-    The loaded table's `attrs["version"]` names the version it read."""
+class PreviousRunParquetDataset(ParquetDataset):
+    """A versioned `pandas.ParquetDataset` read as "the previous run's" table (segment migration's
+    previous segmented customers): `RunHooks` pins it to the newest complete run of the environment
+    that saved the same file (or `--load-versions` pins it). With no such run it loads an empty table
+    instead of failing. The loaded table's `attrs["version"]` names the version it read."""
+
+    allows_no_run = True  # runs.pin_inputs: leave it unpinned when no complete run saved it
 
     def resolve_load_version(self) -> str | None:
-        if not self._version or self._version.load:
-            return super().resolve_load_version()
-        versions = self._get_versions()  # newest first
-        return PurePosixPath(versions[1]).parent.name if len(versions) > 1 else None
+        return self._version.load if self._version else None
 
     def load(self) -> pd.DataFrame:
         version = self.resolve_load_version()
-        if self._version and version is None:
+        if version is None:
             return pd.DataFrame()
         table = super().load()
         table.attrs["version"] = version

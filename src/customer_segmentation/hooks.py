@@ -1,5 +1,6 @@
-"""Project hooks: a SparkSession for environments that declare one (`conf/spark/spark.yml`), and what
-kedro-mlflow does not record by itself about a tracked run (tags and artifacts).
+"""Project hooks: a SparkSession for environments that declare one (`conf/spark/spark.yml`), the run
+lock and run record that make a run complete or invisible (`RunHooks`, customer_segmentation.runs),
+and what kedro-mlflow does not record by itself about a tracked run (tags and artifacts).
 
 Environments without a `spark*.yml` (every one but `spark`) start no Spark and need no Java. With
 `SPARK_REMOTE` set (Spark Connect, e.g. `sc://host:15002`) the session connects there and the
@@ -12,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,17 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError, MemoryDataset
 from kedro.pipeline import Pipeline
 
+from customer_segmentation.runs import (
+    RUN_RECORD,
+    RunInterrupted,
+    RunLock,
+    build_record,
+    pin_inputs,
+    record_key,
+)
+
 logger = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class SparkHooks:
@@ -54,6 +68,118 @@ class SparkHooks:
         logger.info("Spark %s session: %s", spark.version, settings.get("spark.master", "remote"))
 
 
+class RunHooks:
+    """A run is complete or invisible (customer_segmentation.runs).
+
+    Before the first node: take the environment's run lock, read every versioned input an earlier
+    run wrote at the newest complete run's version, and turn SIGTERM / Ctrl-C into `RunInterrupted`
+    so that a stopped run ends like a failed one. After the last node: save the run record, release
+    the lock. On failure: release the lock; no record, so nothing of the run becomes "latest"."""
+
+    def __init__(self) -> None:
+        self.context: KedroContext | None = None
+        self.catalog: Any = None
+        self.lock: RunLock | None = None
+        self.saved: dict[str, str] = {}
+        self.pinned: dict[str, str] = {}
+        self.model_features: list[str] | None = None
+        self.fingerprint = ""
+        self.started = datetime.now(UTC)
+        self._handlers: dict[int, Any] = {}
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        self.context = context
+
+    @hook_impl(tryfirst=True)  # before kedro-mlflow opens a run: a refused run opens none
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        if self.context is None:
+            return
+        environment = run_params.get("env") or "local"
+        data_root = (
+            Path(self.context.project_path) / self.context.config_loader["globals"]["data_root"]
+        )
+        self.lock = RunLock(data_root, environment)
+        self.lock.acquire()
+        self.saved, self.model_features, self.started = {}, None, datetime.now(UTC)
+        self.catalog = catalog
+        try:
+            self.pinned = pin_inputs(
+                catalog, pipeline.inputs(), run_params.get("load_versions"), environment,
+                self.context.project_path,
+            )  # fmt: skip
+            self.fingerprint = data_fingerprint(catalog, first_inputs(catalog, pipeline))
+        except BaseException:
+            self.lock.release()
+            raise
+        if self.pinned:
+            logger.info(
+                "Reading the latest complete run: %s",
+                ", ".join(f"{name} {version}" for name, version in self.pinned.items()),
+            )
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                self._handlers[number] = signal.signal(number, _interrupt)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if self.lock is None or not self.lock.held:
+            return
+        if dataset_name == "column_schema" and isinstance(data, dict):
+            self.model_features = list(data.get("features", []))
+        filepath = record_key(self.catalog, dataset_name, self.context.project_path)
+        if filepath and _versioned_entry(self.catalog, dataset_name):
+            self.saved[dataset_name] = filepath
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
+        if self.lock is None or not self.lock.held:
+            return
+        try:
+            names = run_params.get("pipeline_names") or ["__default__"]
+            catalog.save(
+                RUN_RECORD,
+                build_record(
+                    run_params, list(names), self.started, self.saved, self.pinned,
+                    self.fingerprint, self.model_features,
+                ),
+            )  # fmt: skip
+        finally:
+            self._end()
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], pipeline, catalog):
+        if self.lock is not None and self.lock.held:
+            self._end()
+
+    def _end(self) -> None:
+        for number, handler in self._handlers.items():
+            signal.signal(number, handler)
+        self._handlers = {}
+        if self.lock is not None:
+            self.lock.release()
+
+
+def _interrupt(number: int, frame: Any) -> None:
+    raise RunInterrupted(f"the run was stopped by {signal.Signals(number).name}")
+
+
+def _versioned_entry(catalog: Any, name: str) -> bool:
+    try:
+        config = catalog.config_resolver.resolve_pattern(name)
+    except Exception:  # noqa: BLE001
+        return False
+    return bool((config or {}).get("versioned"))
+
+
+def first_inputs(catalog: Any, pipeline: Pipeline) -> list[str]:
+    """The data a run starts from: its raw-layer inputs (a pipeline run on its own, e.g. scoring
+    with a saved model, has the model among them); not a previous run's outputs."""
+    inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
+    raw = [name for name in inputs if layer_of(catalog, name) == "raw"]
+    return raw or inputs
+
+
 class TrackingHooks:
     """Completes the MLflow run kedro-mlflow opens for every `kedro run` (conf/base/mlflow.yml).
 
@@ -70,9 +196,10 @@ class TrackingHooks:
     With tracking switched off (`disable_tracking` in mlflow.yml) no run is active and nothing happens.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, runs: RunHooks) -> None:
         self._catalog: Any = None
         self._project_path = Path.cwd()
+        self._runs = runs  # its data fingerprint, computed once before the run
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -92,11 +219,7 @@ class TrackingHooks:
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         pipelines = "+".join(name or "__default__" for name in names)
         commit, dirty = git_state(self._project_path)
-        inputs = sorted(i for i in pipeline.inputs() if not i.startswith("params:"))
-        # the data the run starts from: its raw inputs (a pipeline run on its own, e.g. scoring
-        # with a saved model, has the model among them); not a previous run's outputs
-        raw = [name for name in inputs if layer_of(catalog, name) == "raw"]
-        inputs = raw or inputs
+        inputs = first_inputs(catalog, pipeline)
         mlflow.set_tags(
             {
                 "mlflow.runName": f"{environment} · {pipelines}",
@@ -105,7 +228,7 @@ class TrackingHooks:
                 "git_commit": commit,
                 "git_dirty": str(dirty).lower(),
                 "data_inputs": ", ".join(inputs),
-                "data_fingerprint": data_fingerprint(catalog, inputs),
+                "data_fingerprint": self._runs.fingerprint,
             }
         )
 

@@ -1,63 +1,104 @@
-"""Project pipelines."""
+"""Project pipelines: the workflows, registered explicitly by name.
+
+A workflow is the whole run for one kind of input, built from the stage pipelines in
+`pipelines/<stage>/`, each stage in its own namespace (Kedro-Viz shows the workflow as a few boxes):
+
+| workflow | starts from | engine | environments |
+| --- | --- | --- | --- |
+| `customer_table` (also `__default__`) | a customer table (`customers_raw`) | pandas | base, cards, kaggle, ... |
+| `order_log` | an order log (`order_lines_raw`) via `customer_features` | pandas | transactions |
+| `customer_table_spark` | a customer table read by Spark | Spark | spark |
+| `order_log_spark` | an order log read by Spark | Spark | spark_transactions |
+
+Which workflow an environment runs is the `workflow` value of its `globals.yml` (base:
+`customer_table`); `kedro run --env <env>` runs it (customer_segmentation/cli.py). Each stage is also
+registered on its own: `<stage>` for the `customer_table` workflow (`kedro run --pipelines scoring`),
+`<workflow>.<stage>` for the others (`order_log.scoring`, which `kedro run --env transactions
+--pipelines scoring` picks). Nothing here depends on the environment or on earlier calls.
+"""
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline, pipeline
 
-from customer_segmentation.context import runs_on_spark, starts_from_order_lines
-from customer_segmentation.pipelines.monitoring import create_drift_pipeline
-from customer_segmentation.pipelines.reporting import create_pipeline as create_reporting
-from customer_segmentation.pipelines.scoring import create_order_log_scoring
+from customer_segmentation.pipelines import (
+    clustering,
+    comparison,
+    customer_features,
+    data_processing,
+    experiments,
+    model_selection,
+    monitoring,
+    reporting,
+    scoring,
+)
 
-# The order of the workflow; Kedro-Viz lists the pipelines in this order.
-WORKFLOW = [
-    "data_processing",
-    "model_selection",
-    "comparison",
-    "clustering",
-    "reporting",
-    "scoring",
-    "monitoring",
-]
-# Pipelines run on their own, never part of `__default__`: `experiments` reads the tracked runs.
-ON_DEMAND = ["experiments"]
+DEFAULT_WORKFLOW = "customer_table"
+WORKFLOWS = ("customer_table", "order_log", "customer_table_spark", "order_log_spark")
+# Pipelines run on their own, never part of a workflow: `experiments` reads the tracked runs.
+ON_DEMAND = ("experiments",)
+
+
+def _stage(name: str, stage: Pipeline) -> Pipeline:
+    """A stage in its own namespace (Kedro-Viz's box); dataset and parameter names stay as they are."""
+    return pipeline(stage, namespace=name, prefix_datasets_with_namespace=False)
+
+
+def create_workflow(order_log: bool = False, spark: bool = False) -> dict[str, Pipeline]:
+    """The stages of one workflow, in run order.
+
+    With `order_log` the workflow starts with `customer_features`: its table is what data_processing
+    reads, new customers are built from their own order lines, and the report gains an RFM section.
+    With `spark` every customer table is a Spark table and the plots draw a sample."""
+    processing = data_processing.create_pipeline()
+    scoring_stage = scoring.create_order_log_scoring() if order_log else scoring.create_pipeline()
+    stages = {
+        "data_processing": (
+            pipeline(processing, inputs={"customers_raw": "customer_features"})
+            if order_log
+            else processing
+        ),
+        "model_selection": model_selection.create_pipeline(),
+        "comparison": comparison.create_pipeline(),
+        "clustering": clustering.create_pipeline(),
+        "reporting": reporting.create_pipeline(rfm=order_log, spark=spark),
+        "monitoring": monitoring.create_pipeline(),
+    }
+    if order_log:
+        stages = {"customer_features": customer_features.create_pipeline(), **stages}
+    stages = {name: _stage(name, stage) for name, stage in stages.items()}
+    # scoring keeps its own namespace (its intermediate tables are `scoring.*`); every scored batch
+    # is compared with the training customers
+    stages["scoring"] = scoring_stage + _stage("scoring", monitoring.create_drift_pipeline())
+    stages["monitoring"] = stages.pop("monitoring")  # run order: after scoring
+    return stages
+
+
+def whole(stages: dict[str, Pipeline]) -> Pipeline:
+    """The sum of a workflow's stages."""
+    return sum(stages.values(), Pipeline([]))
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines.
+    """Every workflow, every stage of every workflow, and the on-demand pipelines."""
+    registered: dict[str, Pipeline] = {}
+    for workflow in WORKFLOWS:
+        stages = create_workflow(order_log="order_log" in workflow, spark="spark" in workflow)
+        registered[workflow] = whole(stages)
+        prefix = "" if workflow == DEFAULT_WORKFLOW else f"{workflow}."
+        registered.update({f"{prefix}{name}": stage for name, stage in stages.items()})
+    registered["customer_features"] = registered["order_log.customer_features"]
+    registered["experiments"] = _stage("experiments", experiments.create_pipeline())
+    registered["__default__"] = registered[DEFAULT_WORKFLOW]
+    return registered
 
-    `__default__` (plain `kedro run`) is the whole workflow, including scoring of the shipped new
-    customers with the model the same run trains. When the environment's catalog declares an order
-    log (`order_lines_raw`, conf/transactions), the workflow starts with `customer_features`: its
-    table is what data_processing reads, new customers are built from their own order lines, and the
-    report gains an RFM section. Otherwise `customer_features` is not registered. When the raw
-    customers are a Spark dataset (conf/spark), every table is a Spark table and the plots draw a sample.
-    """
-    found = find_pipelines(raise_errors=True)  # only the requested ones with `--pipelines`
-    pipelines = {name: found[name] for name in WORKFLOW if name in found}
-    if "reporting" in pipelines:
-        pipelines["reporting"] = create_reporting(
-            rfm=starts_from_order_lines(), spark=runs_on_spark()
-        )
-    if starts_from_order_lines() and "customer_features" in found:
-        pipelines = {"customer_features": found["customer_features"], **pipelines}
-        if "data_processing" in pipelines:
-            pipelines["data_processing"] = pipeline(
-                pipelines["data_processing"], inputs={"customers_raw": "customer_features"}
-            )
-        if "scoring" in pipelines:
-            pipelines["scoring"] = create_order_log_scoring()
-    if "scoring" in pipelines:  # every scored batch is compared with the training customers
-        pipelines["scoring"] = pipelines["scoring"] + create_drift_pipeline()
-    pipelines.update(
-        {
-            n: found[n]
-            for n in sorted(found)
-            if n not in pipelines and n not in ("__default__", "customer_features")
-        }
-    )
-    pipelines["__default__"] = sum(
-        (p for name, p in pipelines.items() if name not in ON_DEMAND), Pipeline([])
-    )
-    return pipelines
+
+def stage_name(workflow: str, name: str) -> str:
+    """The registered name of `name` (a stage, or `__default__`) in `workflow`: `scoring` in the
+    `order_log` workflow is `order_log.scoring`; workflows, qualified names and on-demand pipelines
+    stay as they are."""
+    if name == "__default__":
+        return workflow
+    if workflow == DEFAULT_WORKFLOW or name in WORKFLOWS or name in ON_DEMAND or "." in name:
+        return name
+    return f"{workflow}.{name}"

@@ -2,20 +2,20 @@
 
 `kedro run --env <name>` layers `conf/<name>/` over `conf/base/`. With the soft merge an environment
 that overrides one parameter keeps every other parameter of the same group from `base`.
-`ProjectContext` lets the pipeline registry start the workflow from an order log when the
-environment's catalog declares one (conf/transactions), and build the workflow for Spark tables when
-the raw customers are a Spark dataset (conf/spark, whose `spark.yml` `SparkHooks` turns into a session).
+`ProjectConfigLoader` gives every environment a data root of its own (environments.py), and
+`ProjectSession` runs the workflow the environment's `globals.yml` names (session.py).
 """
 
-from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from customer_segmentation.context import ProjectContext
-from customer_segmentation.hooks import SparkHooks, TrackingHooks
+from customer_segmentation.environments import ProjectConfigLoader
+from customer_segmentation.hooks import RunHooks, SparkHooks, TrackingHooks
+from customer_segmentation.session import ProjectSession
 
-HOOKS = (SparkHooks(), TrackingHooks())
-CONTEXT_CLASS = ProjectContext
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+RUNS = RunHooks()
+HOOKS = (SparkHooks(), RUNS, TrackingHooks(RUNS))
+SESSION_CLASS = ProjectSession
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

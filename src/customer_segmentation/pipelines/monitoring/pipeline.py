@@ -57,6 +57,7 @@ def create_migration_pipeline() -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Drift of the latest scored batch and migration between the latest two segmentations
-    (`kedro run --pipelines monitoring`)."""
-    return create_drift_pipeline() + create_migration_pipeline()
+    """Migration between the previous complete run's segmentation and the current one (`kedro run
+    --pipelines monitoring` compares the versions pinned with `--load-versions`). The drift of every
+    scored batch belongs to the scoring stage (pipeline_registry)."""
+    return create_migration_pipeline()
