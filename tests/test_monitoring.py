@@ -49,7 +49,7 @@ def test_a_shifted_batch_drifts_on_the_shifted_feature_only(ran_copy):
 def test_segment_migration_between_two_runs(ran_copy):
     project_copy = ran_copy  # after one default run
     first = report_json(project_copy, "segment_matching")
-    assert first["pairs"] == [] and "no earlier version" in first["status"]
+    assert first["pairs"] == [] and "no previous complete run" in first["status"]
     assert (
         "nothing to compare yet"
         in latest(project_copy / "data/08_reporting/segment_report.html").read_text()

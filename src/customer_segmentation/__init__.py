@@ -22,3 +22,5 @@ class _WithoutMlflowTypeHintAdvice(logging.Filter):
 
 
 logging.getLogger("py.warnings").addFilter(_WithoutMlflowTypeHintAdvice())
+# Python warnings go through logging (conf/logging.yml: one record per line), where the filter applies.
+logging.captureWarnings(True)

@@ -30,14 +30,15 @@ ordinary way makes pyarrow turn it into Python strings first: 12 s and 0.5 GiB f
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
 
 import pandas as pd
-from kedro.io import AbstractDataset, DatasetError, MemoryDataset
+from kedro.io import AbstractDataset, DataCatalog, DatasetError, MemoryDataset
 from kedro.io.core import PROTOCOL_DELIMITER, get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
+from kedro_datasets.pickle import PickleDataset
 
 from customer_segmentation.errors import InputFileError, validation_message
 
@@ -217,6 +218,30 @@ class TrackedRunsDataset(AbstractDataset[None, pd.DataFrame]):
         return {"experiment": self._experiment, "tracking_uri": self._tracking_uri}
 
 
+class SegmentModelDataset(PickleDataset):
+    """The saved segment model (`pickle.PickleDataset`); the loaded model's `source_` names the file
+    and run version it was read from, so scoring's messages can say which model they mean."""
+
+    def load(self) -> Any:
+        model = super().load()
+        path = PurePosixPath(str(self._get_load_path()))
+        version = path.parent.name if self._version else None
+        source = str(path.parent.parent) if version else str(path)
+        try:
+            model.source_ = f"{_relative(source)} (run {version})" if version else _relative(source)
+        except AttributeError:  # an object that takes no attributes: nothing to tell
+            pass
+        return model
+
+
+def _relative(path: str) -> str:
+    """A local path relative to the working directory (the project), when it lies under it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 class PreviousRunParquetDataset(ParquetDataset):
     """A versioned `pandas.ParquetDataset` read as "the previous run's" table (segment migration's
     previous segmented customers): `RunHooks` pins it to the newest complete run of the environment
@@ -235,3 +260,15 @@ class PreviousRunParquetDataset(ParquetDataset):
         table = super().load()
         table.attrs["version"] = version
         return table
+
+
+class ProjectDataCatalog(DataCatalog):
+    """Kedro's `DataCatalog`, whose datasets the catalog does not declare (the tables between nodes)
+    are handed on as they are: Kedro's `MemoryDataset` copies a DataFrame on every save and load by
+    default, which at 10 million customers costs seconds and gigabytes. Nodes never change their
+    inputs. (`settings.DATA_CATALOG_CLASS`; a `"{default}"` catalog pattern would do the same but logs
+    a warning for every such dataset.)"""
+
+    default_runtime_patterns: ClassVar = {
+        "{default}": {"type": "kedro.io.MemoryDataset", "copy_mode": "assign"}
+    }

@@ -8,6 +8,7 @@ that overrides one parameter keeps every other parameter of the same group from 
 
 from omegaconf.resolvers import oc
 
+from customer_segmentation.datasets import ProjectDataCatalog
 from customer_segmentation.environments import ProjectConfigLoader
 from customer_segmentation.hooks import RunHooks, SparkHooks, TrackingHooks
 from customer_segmentation.session import ProjectSession
@@ -15,6 +16,7 @@ from customer_segmentation.session import ProjectSession
 RUNS = RunHooks()
 HOOKS = (SparkHooks(), RUNS, TrackingHooks(RUNS))
 SESSION_CLASS = ProjectSession
+DATA_CATALOG_CLASS = ProjectDataCatalog
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -260,7 +260,9 @@ def main() -> None:
         st.code("make run" if env == "local" else f"kedro run --env {env}", language="bash")
         st.code(str(error), language=None, wrap_lines=True)
         st.stop()
-    version = st.sidebar.selectbox("Run version", newest.versions, help="newest first")
+    # the complete runs, listed afresh on every page view: a run that completed since shows up
+    versions = newest.run_versions()
+    version = st.sidebar.selectbox("Run version", versions, help="complete runs, newest first")
     outputs = newest if version == newest.version else open_run(str(project), env, version)
     st.sidebar.caption(f"Model: {outputs.version} · environment {outputs.env}")
     PAGES.update(

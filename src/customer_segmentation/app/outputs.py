@@ -2,10 +2,12 @@
 Kedro Data Catalog of an environment, and new customers scored by the registered scoring pipeline.
 
 `RunOutputs(project, env, version)` opens the project like `kedro run --env <env>` does (same
-configuration, same catalog, same parameters). A run is named by the version timestamp its
-`segment_model` was saved under (every dataset of one `kedro run` shares it); the newest run is used
-unless a version is pinned. `load(name)` reads a dataset at that run's version where the run wrote it,
-and at its newest version otherwise (a later scoring run's drift report, the experiments comparison).
+configuration, same catalog, same parameters, the environment's own data root). A run is named by its
+version timestamp (every dataset of one `kedro run` shares it). Only **complete** runs count: those that
+wrote their run record (customer_segmentation.runs); a failed, stopped or still-running run is never
+shown. The newest complete run that saved a segment model is used unless a version is pinned.
+`load(name)` reads a dataset at that run's version where the run wrote it, and otherwise at the newest
+complete run that wrote it (a later scoring run's drift report, the experiments comparison).
 
 `score(frame, source)` runs the nodes of the environment's registered `scoring` pipeline that make
 `scored_customers`, `scoring_quarantine` and `scoring_data_quality_report` (the same validation,
@@ -30,6 +32,9 @@ from kedro.runner import SequentialRunner
 
 from customer_segmentation.datasets import KeptMemoryDataset
 from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
+from customer_segmentation.pipeline_registry import stage_name
+from customer_segmentation.runs import complete_runs, record_key, run_that_saved
+from customer_segmentation.session import workflow_of
 
 MODEL = "segment_model"
 PROFILES = "segment_profiles"
@@ -69,22 +74,23 @@ class RunOutputs:
         self.config_loader = context.config_loader
         self.parameters: dict[str, Any] = context.params
         self.catalog = context.catalog
-        self.versions = self.saved_versions(MODEL)
+        self.workflow = workflow_of(self.config_loader)
+        self.versions = self.run_versions()
         if not self.versions:
             raise NoRunYet(
                 validation_message(
                     self.filepath(MODEL),
-                    f"no segment model has been saved yet for the environment '{self.env}'.",
+                    f"no complete run has saved a segment model yet for the environment '{self.env}'.",
                     "one full run first: `make run`, or `kedro run --env <environment>` (then reload)",
-                    "no saved version",
+                    "no complete run",
                 )
             )
         if version and version not in self.versions:
             raise NoRunYet(
                 validation_message(
                     self.filepath(MODEL),
-                    f"there is no run version {version!r}.",
-                    "one of the saved versions",
+                    f"there is no complete run version {version!r}.",
+                    "one of the complete runs",
                     ", ".join(self.versions[:10]),
                 )
             )
@@ -92,7 +98,8 @@ class RunOutputs:
         self.segment_model = self.load(MODEL)
         self.segment_profiles: pd.DataFrame = self.load(PROFILES)
         # the environment's own scoring (customer table or order log), without the batch's drift
-        self.scoring_pipeline = pipelines["scoring"].to_outputs(*SCORING_OUTPUTS)
+        scoring = pipelines[stage_name(self.workflow, "scoring")]
+        self.scoring_pipeline = scoring.to_outputs(*SCORING_OUTPUTS)
         (self.raw_input,) = {
             name
             for name in self.scoring_pipeline.inputs()
@@ -103,36 +110,40 @@ class RunOutputs:
         """Where the catalog keeps a dataset (versioned: the folder of its versions)."""
         return self.catalog.config_resolver.resolve_pattern(name)["filepath"]
 
-    def saved_versions(self, name: str) -> list[str]:
-        """The saved versions of a versioned dataset, newest first."""
-        filesystem, folder = fsspec.core.url_to_fs(self.filepath(name))
-        if not filesystem.isdir(folder):
-            return []
-        leaf = PurePosixPath(folder).name
-        found = [
-            PurePosixPath(path).name
-            for path in filesystem.ls(folder, detail=False)
-            if filesystem.exists(f"{path}/{leaf}")
+    def run_versions(self) -> list[str]:
+        """The versions of the environment's complete runs that saved a segment model, newest first
+        (read afresh on every call: a run that completed since shows up)."""
+        model = record_key(self.catalog, MODEL, self.project_path)
+        return [
+            r["run_version"] for r in complete_runs(self.catalog) if model in r["saved"].values()
         ]
-        return sorted(found, reverse=True)
 
     def exists(self, name: str) -> bool:
-        """Whether the dataset was saved (by this run, or ever when it is not one of a run's outputs)."""
+        """Whether the dataset was saved (by this run, or by a later complete run when this run
+        did not write it)."""
         return self._dataset(name) is not None
 
     def load(self, name: str) -> Any:
-        """The dataset as this run saved it; the newest version when this run did not write it."""
+        """The dataset as this run saved it; as the newest complete run saved it when this run did
+        not write it."""
         dataset = self._dataset(name)
         if dataset is None:
-            raise DatasetError(f"{name}: not saved yet ({self.filepath(name)})")
+            raise DatasetError(f"{name}: not saved yet by a complete run ({self.filepath(name)})")
         return dataset.load()
 
     def _dataset(self, name: str) -> AbstractDataset | None:
-        pinned = self.catalog.get(name, version=Version(self.version, None))
-        if pinned is not None and pinned.exists():
-            return pinned
-        newest = self.catalog.get(name)
-        return newest if newest is not None and newest.exists() else None
+        config = self.catalog.config_resolver.resolve_pattern(name) or {}
+        if not config.get("versioned"):
+            dataset = self.catalog.get(name)
+            return dataset if dataset is not None and dataset.exists() else None
+        key = record_key(self.catalog, name, self.project_path)
+        records = complete_runs(self.catalog)
+        this_run = [r for r in records if r["run_version"] == self.version]
+        run = run_that_saved(this_run, key) or run_that_saved(records, key)
+        if run is None:
+            return None
+        pinned = self.catalog.get(name, version=Version(run["run_version"], None))
+        return pinned if pinned is not None and pinned.exists() else None
 
     def read_upload(self, file_name: str, data: bytes) -> pd.DataFrame:
         """An uploaded file read as the environment reads its new customers: a CSV with the catalog

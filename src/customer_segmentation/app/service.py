@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ from customer_segmentation.app.outputs import RunOutputs, ScoredTable, quiet_run
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.pipelines.clustering.nodes import model_features_of
 
+logger = logging.getLogger(__name__)
 JSON_TYPES = ("application/json",)
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
@@ -149,8 +152,36 @@ async def read_bounded(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
-    """The service over one run's saved model."""
+class ServedRun:
+    """The run a worker serves: the version pinned with `--version`, or else the environment's newest
+    complete run, looked up at most every `refresh_seconds` so that a run completed after the
+    service started is served from then on (a failed or stopped run never is)."""
+
+    def __init__(self, outputs: RunOutputs, follow: bool, refresh_seconds: float = 2.0) -> None:
+        self.outputs = outputs
+        self.follow = follow
+        self.refresh_seconds = refresh_seconds
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> RunOutputs:
+        if not self.follow or time.monotonic() - self._checked < self.refresh_seconds:
+            return self.outputs
+        with self._lock:
+            if time.monotonic() - self._checked >= self.refresh_seconds:
+                newest = self.outputs.run_versions()
+                if newest and newest[0] != self.outputs.version:
+                    self.outputs = RunOutputs(
+                        self.outputs.project_path, env=self.outputs.env, version=newest[0]
+                    )
+                    quiet_runner_logs()
+                    logger.info("Serving the newest complete run %s", newest[0])
+                self._checked = time.monotonic()
+        return self.outputs
+
+
+def create_app(served: ServedRun, limits: Limits) -> FastAPI:
+    """The service over one run's saved model (the newest complete run's, unless pinned)."""
     app = FastAPI(
         title="customer-segmentation scoring service",
         version=__version__,
@@ -159,7 +190,7 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
 
     scoring = threading.Lock()
 
-    def score_one_at_a_time(customers: pd.DataFrame) -> ScoredTable:
+    def score_one_at_a_time(outputs: RunOutputs, customers: pd.DataFrame) -> ScoredTable:
         # one scoring at a time per worker: concurrent pandas / scikit-learn runs in one process
         # contend for the interpreter lock and slow every request down (more workers: service.yml)
         with scoring:
@@ -175,6 +206,7 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
+        outputs = served.current()
         profiles = outputs.segment_profiles
         return {
             "status": "ok",
@@ -196,6 +228,7 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
                 415, f"content type {media or '(none)'!r}: send application/json or text/csv"
             )
         body = await read_bounded(request, limits.max_request_bytes)
+        outputs = await run_in_threadpool(served.current)  # one run for the whole request
         if media in JSON_TYPES:
             customers = customers_from_json(body)
         else:
@@ -204,7 +237,7 @@ def create_app(outputs: RunOutputs, limits: Limits) -> FastAPI:
             raise RequestRejected(
                 413, f"{len(customers)} customers in one request; the limit is {limits.max_rows}"
             )
-        result = await run_in_threadpool(score_one_at_a_time, customers)
+        result = await run_in_threadpool(score_one_at_a_time, outputs, customers)
         status, payload = scored_payload(result, outputs.version)
         return JSONResponse(payload, status_code=status)
 
@@ -220,12 +253,19 @@ def worker_app() -> FastAPI:
     options = json.loads(os.environ[OPTIONS])
     outputs = RunOutputs(options["project"], env=options["env"], version=options["version"])
     quiet_runner_logs()
-    return create_app(outputs, Limits.from_config(options["limits"]))
+    return create_app(
+        ServedRun(outputs, follow=options["follow"]), Limits.from_config(options["limits"])
+    )
 
 
 @click.command()
 @click.option("--env", default=None, help="Kedro configuration environment (default: local).")
-@click.option("--version", "model_version", default=None, help="Run version (default: newest).")
+@click.option(
+    "--version",
+    "model_version",
+    default=None,
+    help="Run version (default: the newest complete run, followed as new runs complete).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def main(env: str | None, model_version: str | None, host: str, port: int) -> None:
@@ -240,6 +280,7 @@ def main(env: str | None, model_version: str | None, host: str, port: int) -> No
             "project": str(outputs.project_path),
             "env": outputs.env,
             "version": outputs.version,
+            "follow": model_version is None,  # serve newer complete runs as they appear
             "limits": config,
         }
     )

@@ -151,4 +151,4 @@ def test_text_ids_are_matched_like_whole_numbers(column_schema):
 def test_first_run_has_no_migration(column_schema):
     table, matching = migrate_segments(pd.DataFrame(), customers(50, 1), column_schema)
     assert table.empty and matching["pairs"] == []
-    assert "no earlier version" in plot_migration(table, matching).layout.annotations[0].text
+    assert "no previous complete run" in plot_migration(table, matching).layout.annotations[0].text

@@ -218,8 +218,15 @@ def compare_algorithms(
         columns=list(ran),
     ).round(4)
     agreement = agreement.rename_axis("algorithm").reset_index()
-    logger.info("Algorithm comparison on %d of %d customers:\n%s", len(sample["features"]),
-                sample["customers"], table.to_string(index=False))  # fmt: skip
+    logger.info(
+        "Algorithm comparison on %d of %d customers (algorithm: status, k, silhouette): %s",
+        len(sample["features"]),
+        sample["customers"],
+        "; ".join(
+            f"{row.algorithm}: {row.status}, k {row.k:g}, {row.silhouette:.4f}"
+            for row in table.itertuples()
+        ),
+    )
     return table, agreement
 
 

@@ -155,16 +155,22 @@ def migrate_segments(
     column_schema: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The migration table (customers from each previous segment to each current one, new and gone
-    customers as their own rows) and the segment matching with its summary. With no earlier version
-    (the first run) both say so and are empty."""
+    customers as their own rows) and the segment matching with its summary. With no previous complete
+    run, or one that cannot be compared (other declared columns, no customer in both), both say so
+    and are empty."""
     schema = schema_from_dict(column_schema)
     id_column = schema.id_column
     if previous_customers is None or previous_customers.empty:
-        return pd.DataFrame(columns=FLOW_COLUMNS), {
-            "status": "no earlier version of the segmented customers: nothing to compare yet",
-            "pairs": [],
-        }
+        return _not_compared("no previous complete run of this environment: nothing to compare yet")
     previous_version = previous_customers.attrs.get("version")
+    previous_columns = set(previous_customers.columns)
+    missing = [c for c in (id_column, *schema.features) if c not in previous_columns]
+    if missing:
+        return _not_compared(
+            f"not comparable: the previous run ({previous_version}) has no column "
+            f"{', '.join(missing)} (its declared columns differ from this run's)",
+            previous_version,
+        )
     shared = [
         c for c in schema.numeric if c in previous_customers and c in segmented_customers.columns
     ]
@@ -196,6 +202,18 @@ def migrate_segments(
     new_customers = int(table.loc[table["from_segment_id"].isna(), "customers"].sum())
     gone_customers = int(table.loc[table["to_segment_id"].isna(), "customers"].sum())
     in_both = len(current) - new_customers
+    if not in_both:
+        return _not_compared(
+            f"not comparable: no {id_column} of this run is in the previous run "
+            f"({previous_version}); {gone_customers:,} previous and {new_customers:,} current "
+            "customers",
+            previous_version,
+            previous_customers=len(previous),
+            current_customers=len(current),
+            customers_in_both=0,
+            new_customers=new_customers,
+            gone_customers=gone_customers,
+        )
     stayed = int(table.loc[table["to_matched_segment"], "customers"].sum())
     summary = {
         "status": "compared",
@@ -216,6 +234,18 @@ def migrate_segments(
         "stayed_share": round(stayed / in_both, 4) if in_both else None,
     }
     return table, summary
+
+
+def _not_compared(
+    status: str, previous_version: str | None = None, **counts: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """An empty migration table and a matching that says why nothing was compared."""
+    return pd.DataFrame(columns=FLOW_COLUMNS), {
+        "status": status,
+        "previous_version": previous_version,
+        "pairs": [],
+        **counts,
+    }
 
 
 def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, Any]) -> go.Figure:

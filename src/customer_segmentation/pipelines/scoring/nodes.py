@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from customer_segmentation.errors import DataValidationError, validation_message
 from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
 from customer_segmentation.pipelines.clustering.nodes import assign_segments, model_features_of
 
@@ -28,6 +29,19 @@ def scoring_cleaning_parameters(
     columns the customer id plus the columns the saved model was trained on (other declared columns
     are checked when present)."""
     needed = model_features_of(segment_model)
+    declared = {column.get("name") for column in data_processing["columns"]}
+    undeclared = [name for name in needed if name not in declared]
+    if undeclared:
+        model = getattr(segment_model, "source_", "the segment model")
+        raise DataValidationError(
+            validation_message(
+                scoring["source_file"],
+                f"the segment model {model} was trained on columns this environment does not "
+                "declare, so its customers cannot be scored with it.",
+                f"the model's columns declared in data_processing.columns: {', '.join(needed)}",
+                f"not declared: {', '.join(undeclared)}",
+            )
+        )
     columns = [
         {**column, "required": column.get("role") == "id" or column.get("name") in needed}
         for column in data_processing["columns"]
