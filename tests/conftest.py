@@ -13,13 +13,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
 from customer_segmentation.datasets import KeptMemoryDataset
+from customer_segmentation.environments import ProjectConfigLoader
+from customer_segmentation.pipeline_registry import register_pipelines
 from customer_segmentation.schema import schema_from_params
+from customer_segmentation.session import workflow_of
 from customer_segmentation.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -40,10 +42,20 @@ EMBEDDED_FILES = (
 )
 
 
+def config_loader(env: str | None = None) -> ProjectConfigLoader:
+    """The project's configuration as `kedro run --env <env>` reads it."""
+    return ProjectConfigLoader(str(PROJECT_ROOT / "conf"), env=env, **CONFIG_LOADER_ARGS)
+
+
 def load_parameters(env: str | None = None) -> dict[str, Any]:
     """The project's parameters as `kedro run --env <env>` sees them."""
-    args = {**CONFIG_LOADER_ARGS, "default_run_env": env or "local"}
-    return OmegaConfigLoader(str(PROJECT_ROOT / "conf"), **args)["parameters"]
+    return config_loader(env)["parameters"]
+
+
+def workflow_pipeline(env: str | None = None) -> Pipeline:
+    """The workflow `kedro run --env <env>` runs: read from the environment's globals.yml and the
+    registry, with no session and no module state."""
+    return register_pipelines()[workflow_of(config_loader(env))]
 
 
 @pytest.fixture

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from kedro.framework.project import pipelines as project_pipelines
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
-
-from customer_segmentation import context
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import config_loader, workflow_pipeline
 
 LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output",
           "reporting"]  # fmt: skip
 
 
 @pytest.mark.parametrize("env", [None, "cards", "transactions", "spark", "spark_transactions"])
-def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
+def test_kedro_viz_layers_flow_in_order_in_every_environment(env):
     """Kedro-Viz drops its layer bands if a dataset feeds an earlier layer (even through unlayered
     in-memory datasets), so every path through the graph must keep layer order."""
-    monkeypatch.setitem(context._ACTIVE, "starts_from_order_lines", None)
-    monkeypatch.setitem(context._ACTIVE, "runs_on_spark", None)
-    bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(PROJECT_ROOT, env=env) as session:
-        catalog_config = session.load_context().config_loader["catalog"]
-        workflow = project_pipelines["__default__"]
+    catalog_config = config_loader(env)["catalog"]
+    workflow = workflow_pipeline(env)
 
     def layer(dataset: str) -> int | None:
         entry = catalog_config.get(dataset) or (
@@ -44,4 +35,4 @@ def test_kedro_viz_layers_flow_in_order_in_every_environment(monkeypatch, env):
     if env == "transactions":
         assert layer("customer_features") == LAYERS.index("intermediate")
     if env == "spark":
-        assert "draw_plot_sample_node" in {node.name for node in workflow.nodes}
+        assert "reporting.draw_plot_sample_node" in {node.name for node in workflow.nodes}

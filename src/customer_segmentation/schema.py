@@ -140,6 +140,18 @@ class Schema:
         }
 
 
+def per_column(entries: Any) -> dict[str, dict[str, Any]]:
+    """Per-column settings written as a list of `{column: <name>, ...}` (a list, so an environment's
+    list replaces the base one instead of merging into it) as {name: settings}; a mapping
+    {name: settings} is taken as it is."""
+    if isinstance(entries, Mapping):
+        return {str(k): dict(v) for k, v in entries.items()}
+    return {
+        str(entry["column"]): {k: v for k, v in entry.items() if k != "column"}
+        for entry in entries or []
+    }
+
+
 def schema_from_dict(document: Mapping[str, Any]) -> Schema:
     """A Schema from its `to_dict` form (already checked when it was written)."""
     return Schema(

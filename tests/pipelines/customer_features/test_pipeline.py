@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from kedro.framework.project import pipelines as project_pipelines
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
-
-from customer_segmentation import context
 from customer_segmentation.order_log_generator import DIRT, generate_order_log
 from customer_segmentation.pipelines.customer_features import create_pipeline
-from tests.conftest import PROJECT_ROOT, load_parameters, run_pipeline
+from tests.conftest import load_parameters, run_pipeline, workflow_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -76,22 +71,14 @@ def test_same_log_gives_the_same_features_and_scores(outputs):
     pd.testing.assert_frame_equal(again["rfm_scores"], outputs["rfm_scores"])
 
 
-def default_pipeline_of(env: str | None):
-    bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(PROJECT_ROOT, env=env) as session:
-        session.load_context()
-        return project_pipelines["__default__"]
-
-
-def test_the_workflow_starts_from_the_order_log_only_where_the_catalog_declares_one(monkeypatch):
-    monkeypatch.setitem(context._ACTIVE, "starts_from_order_lines", None)  # restored afterwards
-    transactions = default_pipeline_of("transactions")
-    assert "standardise_order_lines_node" in {n.name for n in transactions.nodes}
+def test_the_workflow_starts_from_the_order_log_only_where_the_environment_says_so():
+    transactions = workflow_pipeline("transactions")
+    assert "customer_features.standardise_order_lines_node" in {n.name for n in transactions.nodes}
     assert "customer_features" in transactions.inputs() | transactions.all_outputs()
     assert "customers_raw" not in transactions.inputs()
     assert {"new_order_lines_raw", "order_lines_raw"} <= transactions.inputs()
     assert {"rfm_summary", "rfm_grid_plot", "line_accounting"} <= transactions.all_outputs()
 
-    base = default_pipeline_of(None)  # the same process, another environment
+    base = workflow_pipeline(None)  # built again: nothing carried over from the first
     assert "customers_raw" in base.inputs() and "order_lines_raw" not in base.inputs()
     assert not {n.name for n in base.nodes if "order_lines" in n.name}

@@ -29,7 +29,7 @@ import pandas as pd
 
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
-from customer_segmentation.schema import Schema, schema_from_dict
+from customer_segmentation.schema import Schema, per_column, schema_from_dict
 
 from .statistics import segment_statistics
 
@@ -158,7 +158,7 @@ def name_segments(
     params: dict[str, Any],
 ) -> list[str]:
     """Generated names with the per-id overrides of `segment_names` applied; unique within the run."""
-    words = params.get("level_words") or {}
+    words = per_column(params.get("level_words"))
     names = []
     for sid, level in zip(segment_ids, levels, strict=True):
         columns = naming_columns(z.loc[sid], level, params) if len(z.columns) else []

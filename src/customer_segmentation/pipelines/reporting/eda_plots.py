@@ -20,7 +20,7 @@ from customer_segmentation.plot_style import (
     sample_note,
     sample_rows,
 )
-from customer_segmentation.schema import schema_from_dict
+from customer_segmentation.schema import per_column, schema_from_dict
 
 PAIR_PLOT_MAX_COLUMNS = 5
 
@@ -32,7 +32,7 @@ def plot_distributions(
     """A histogram of every declared numeric column (mean marked), and customers per group for each
     column binned in `reporting.bins`."""
     schema = schema_from_dict(column_schema)
-    binned = {c: b for c, b in (params.get("bins") or {}).items() if c in schema.numeric}
+    binned = {c: b for c, b in per_column(params.get("bins")).items() if c in schema.numeric}
     panels = schema.numeric + list(binned)
     rows, width = grid_shape(len(panels))
     figure = Figure(figsize=(4.4 * width, 3.6 * rows + 0.6), layout="constrained")
