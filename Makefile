@@ -65,5 +65,7 @@ bench: $(STAMP)  ## speed and memory benchmarks: prints the table for benchmarks
 java:  ## Java 17 for `kedro run --env spark` and its tests (Debian's package; the default run needs none)
 	command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
 
-clean-outputs:  ## delete everything the pipelines wrote (data/02_* … data/08_*)
+clean-outputs:  ## delete everything the pipelines wrote (data/02_* … data/08_*, every environment's data/<env>/)
 	find data/0[2-8]_* -type f ! -name .gitkeep -delete
+	find data -mindepth 1 -maxdepth 1 -type d ! -name '0[1-8]_*' -exec rm -rf {} +
+	rm -f data/.run.lock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.conftest import config_loader, workflow_pipeline
 
 LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from customer_segmentation.order_log_generator import DIRT, generate_order_log
 from customer_segmentation.pipelines.customer_features import create_pipeline
 from tests.conftest import load_parameters, run_pipeline, workflow_pipeline

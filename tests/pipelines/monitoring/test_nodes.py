@@ -152,3 +152,17 @@ def test_first_run_has_no_migration(column_schema):
     table, matching = migrate_segments(pd.DataFrame(), customers(50, 1), column_schema)
     assert table.empty and matching["pairs"] == []
     assert "no previous complete run" in plot_migration(table, matching).layout.annotations[0].text
+
+
+def test_a_previous_run_with_other_declared_columns_is_not_comparable(column_schema):
+    previous = customers(50, 1).drop(columns=["spending_score"])
+    table, matching = migrate_segments(previous, customers(50, 2), column_schema)
+    assert table.empty and matching["pairs"] == []
+    assert matching["status"].startswith("not comparable") and "spending_score" in matching["status"]
+
+
+def test_two_segmentations_without_a_customer_in_common_are_not_comparable(column_schema):
+    table, matching = migrate_segments(customers(50, 1), customers(40, 2, first_id=900),
+                                       column_schema)  # fmt: skip
+    assert table.empty and matching["status"].startswith("not comparable")
+    assert (matching["customers_in_both"], matching["new_customers"]) == (0, 40)
