@@ -26,7 +26,7 @@ MALL_WORDS = ("annual income", "annual_income", "spending", "gender", "age (year
 
 def test_cards_environment_recovers_planted_segments_and_speaks_of_cards(project_copy):
     kedro(project_copy, "run", "--env", "cards")
-    data = project_copy / "data"
+    data = project_copy / "data" / "cards"
     selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
     assert selection["k"] == 4
     segmented = pd.read_parquet(latest(data / "07_model_output" / "segmented_customers.parquet"))
@@ -112,7 +112,7 @@ def test_a_table_with_other_headers_and_roles_runs_by_parameters_and_catalog(pro
     for name, text in WHOLESALE_ENV.items():
         (env / name).write_text(textwrap.dedent(text))
     kedro(project_copy, "run", "--env", "wholesale")
-    data = project_copy / "data"
+    data = project_copy / "data" / "wholesale"
     segmented = pd.read_parquet(latest(data / "07_model_output" / "segmented_customers.parquet"))
     assert list(segmented.columns[:7]) == [
         "client", "fresh", "milk", "grocery", "frozen", "channel", "Region",
@@ -152,11 +152,11 @@ def test_customers_from_a_real_sqlite_database_file(project_copy):
     (env / "globals.yml").write_text("raw_customers_file: crm.db table customers\n")
     kedro(project_copy, "run", "--env", "crm", "--pipelines", "data_processing")
     report = json.loads(
-        latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text()
+        latest(project_copy / "data/crm/08_reporting/data_quality_report.json").read_text()
     )
     assert (report["rows_in"], report["rows_kept"]) == (300, 300)
     assert report["source_file"] == "crm.db table customers"
-    primary = pd.read_parquet(project_copy / "data" / "03_primary" / "customers_primary.parquet")
+    primary = pd.read_parquet(project_copy / "data/crm/03_primary/customers_primary.parquet")
     assert primary["customer_id"].tolist()[:3] == ["1", "2", "3"]  # integers in SQL, text here
 
 
@@ -171,7 +171,7 @@ def test_customers_from_parquet(project_copy):
     )
     kedro(project_copy, "run", "--env", "lake", "--pipelines", "data_processing")
     report = json.loads(
-        latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text()
+        latest(project_copy / "data/lake/08_reporting/data_quality_report.json").read_text()
     )
     assert (report["rows_in"], report["rows_kept"]) == (250, 250)
     assert report["values_imputed"] == {"age": 1}

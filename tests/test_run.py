@@ -38,7 +38,7 @@ def test_kaggle_environment_reads_both_header_variants(project_copy, gender_head
     (project_copy / "data" / "01_raw" / "Mall_Customers.csv").write_text(text)
     kedro(project_copy, "run", "--env", "kaggle", "--pipelines", "data_processing")
     report = json.loads(
-        latest(project_copy / "data" / "08_reporting" / "data_quality_report.json").read_text()
+        latest(project_copy / "data/kaggle/08_reporting/data_quality_report.json").read_text()
     )
     assert report["source_file"] == "data/01_raw/Mall_Customers.csv"
     assert (report["rows_in"], report["rows_kept"]) == (200, 200)

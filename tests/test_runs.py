@@ -42,8 +42,10 @@ def test_every_environment_writes_under_its_own_data_root():
 def test_each_environment_names_its_workflow():
     from customer_segmentation.session import workflow_of  # noqa: PLC0415
 
-    assert {env: workflow_of(config_loader(env)) for env in (None, "cards", "transactions",
-            "spark", "spark_transactions")} == {  # fmt: skip
+    assert {
+        env: workflow_of(config_loader(env))
+        for env in (None, "cards", "transactions", "spark", "spark_transactions")
+    } == {  # fmt: skip
         None: "customer_table",
         "cards": "customer_table",
         "transactions": "order_log",

@@ -100,13 +100,13 @@ def test_kedro_run_env_spark_gives_the_pandas_segments(ran_copy):
     """`kedro run --env spark` as a user types it: the same quarantine, the same k, the same
     segments (ARI >= 0.95) and the same datasets with the same columns as the default run."""
     project_copy = ran_copy  # after the default run
-    data = project_copy / "data"
+    pandas, data = project_copy / "data", project_copy / "data/spark"  # each its own data root
     outputs = ["05_model_input/k_metrics.csv", "07_model_output/segment_profiles.csv",
                "07_model_output/segment_centroids.csv", "07_model_output/scored_customers.csv"]  # fmt: skip
-    pandas_tables = {name: pd.read_csv(latest(data / name)) for name in outputs}
-    pandas_k = json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"]
-    pandas_report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
-    pandas_segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
+    pandas_tables = {name: pd.read_csv(latest(pandas / name)) for name in outputs}
+    pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
+    pandas_report = json.loads(latest(pandas / "08_reporting/data_quality_report.json").read_text())
+    pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
     kedro(project_copy, "run", "--env", "spark")
     report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
     assert report["quarantined_by_reason"] == pandas_report["quarantined_by_reason"]
@@ -137,12 +137,13 @@ def test_kedro_run_env_spark_gives_the_pandas_segments(ran_copy):
 def test_kedro_run_env_spark_transactions_gives_the_transactions_answer(project_copy):
     """`kedro run --env spark_transactions`: the order log on Spark gives the line accounting, the
     RFM scores, the k and the segments of `kedro run --env transactions`."""
-    data = project_copy / "data"
+    pandas = project_copy / "data/transactions"
+    data = project_copy / "data/spark_transactions"
     kedro(project_copy, "run", "--env", "transactions")
-    accounting = json.loads(latest(data / "08_reporting/line_accounting.json").read_text())
-    pandas_k = json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"]
-    pandas_rfm = pd.read_csv(latest(data / "07_model_output/rfm_scores.csv"))
-    pandas_segments = pd.read_csv(latest(data / "07_model_output/segmented_customers.csv"))
+    accounting = json.loads(latest(pandas / "08_reporting/line_accounting.json").read_text())
+    pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
+    pandas_rfm = pd.read_csv(latest(pandas / "07_model_output/rfm_scores.csv"))
+    pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
     kedro(project_copy, "run", "--env", "spark_transactions")
     assert json.loads(latest(data / "08_reporting/line_accounting.json").read_text()) == accounting
     assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.slow
 
 def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(project_copy):
     kedro(project_copy, "run", "--env", "transactions")
-    data = project_copy / "data"
+    data = project_copy / "data" / "transactions"  # the environment's data root
     accounting = json.loads(latest(data / "08_reporting" / "line_accounting.json").read_text())
-    lines_in_file = len((data / "01_raw" / "order_lines.csv").read_text().splitlines()) - 1
+    raw = project_copy / "data" / "01_raw" / "order_lines.csv"
+    lines_in_file = len(raw.read_text().splitlines()) - 1
     assert accounting["holds"] and accounting["lines_in"] == lines_in_file
     assert accounting["lines_in"] == (
         accounting["lines_used"] + accounting["lines_netted"] + accounting["lines_quarantined"]
@@ -62,7 +63,7 @@ def test_the_other_edition_of_online_retail_runs_by_its_format_alone(project_cop
         project_copy, "run", "--env", "transactions", "--pipelines", "customer_features",
         "--params", "customer_features.date_format='%Y-%m-%d %H:%M:%S'",
     )  # fmt: skip
-    data = project_copy / "data"
+    data = project_copy / "data" / "transactions"
     accounting = json.loads(latest(data / "08_reporting" / "line_accounting.json").read_text())
     assert accounting["holds"] and accounting["lines_in"] == len(log)
     assert accounting["quarantined_by_reason"]["unparseable date (expected %Y-%m-%d %H:%M:%S)"] == 1

@@ -35,6 +35,18 @@ def complete_runs(project: Path, root: str = "data") -> list[str]:
     return [v.name for v in versions(project / root / "08_reporting/run_record.json")]
 
 
+def start_kedro(project: Path, *args: str) -> subprocess.Popen:
+    """`kedro <args>` started in the background in `project`, its output kept."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        env={**os.environ, **TELEMETRY_OFF},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_the_readme_commands_in_order_in_one_folder(ran_copy):
     project = ran_copy  # `kedro run` done
     (first,) = complete_runs(project)
@@ -49,7 +61,9 @@ def test_the_readme_commands_in_order_in_one_folder(ran_copy):
     assert read_json(project / "data/transactions/08_reporting/segment_matching.json")[
         "status"
     ].startswith("no previous complete run")
-    assert "Credit-card" in latest(project / "data/cards/08_reporting/segment_report.html").read_text()
+    assert (
+        "Credit-card" in latest(project / "data/cards/08_reporting/segment_report.html").read_text()
+    )
 
     # the third run compared itself with the first, never with the cards run between them
     matching = read_json(project / "data/08_reporting/segment_matching.json")
@@ -64,7 +78,9 @@ def test_the_readme_commands_in_order_in_one_folder(ran_copy):
     scored = pd.read_csv(latest(project / "data/07_model_output/scored_customers.csv"))
     assert scored["segment_name"].notna().all() and len(scored) > 0
     record = read_json(project / "data/08_reporting/run_record.json")
-    assert record["pipelines"] == ["scoring"] and record["read_versions"]["segment_model"] == runs[1]
+    assert (
+        record["pipelines"] == ["scoring"] and record["read_versions"]["segment_model"] == runs[1]
+    )
 
     # a default run logs no warning, one record per line, whatever the terminal's width
     lines = third.stdout.splitlines()
@@ -93,14 +109,7 @@ def test_a_stopped_run_stays_invisible_and_the_service_follows_complete_runs(ran
         assert health(url)["model_version"] == first
         four = f"{FAST},model_selection.k_policy=fixed,model_selection.k=4"
         started = time.time() * 1000
-        run = subprocess.Popen(
-            [sys.executable, "-m", "kedro", "run", "--params", four],
-            cwd=project,
-            env={**os.environ, **TELEMETRY_OFF},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        run = start_kedro(project, "run", "--params", four)
         models = project / "data/06_models/segment_model.pkl"
         deadline = time.monotonic() + 300
         while not (len(versions(models)) == 2 and latest(models).exists()):
@@ -140,14 +149,7 @@ def test_a_stopped_run_stays_invisible_and_the_service_follows_complete_runs(ran
 
 def test_a_second_run_in_one_environment_stops_at_once_another_environment_runs(ran_copy):
     project = ran_copy
-    first = subprocess.Popen(
-        [sys.executable, "-m", "kedro", "run", "--params", FAST],
-        cwd=project,
-        env={**os.environ, **TELEMETRY_OFF},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    first = start_kedro(project, "run", "--params", FAST)
     lock = project / "data/.run.lock"
     deadline = time.monotonic() + 120
     while not lock.exists():

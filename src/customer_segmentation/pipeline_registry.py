@@ -95,10 +95,8 @@ def register_pipelines() -> dict[str, Pipeline]:
 
 def stage_name(workflow: str, name: str) -> str:
     """The registered name of `name` (a stage, or `__default__`) in `workflow`: `scoring` in the
-    `order_log` workflow is `order_log.scoring`; workflows, qualified names and on-demand pipelines
-    stay as they are."""
-    if name == "__default__":
-        return workflow
+    `order_log` workflow is `order_log.scoring`, `__default__` is `order_log`. In the default
+    workflow, and for workflows, qualified names and on-demand pipelines, names stay as they are."""
     if workflow == DEFAULT_WORKFLOW or name in WORKFLOWS or name in ON_DEMAND or "." in name:
         return name
-    return f"{workflow}.{name}"
+    return workflow if name == "__default__" else f"{workflow}.{name}"

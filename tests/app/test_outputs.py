@@ -31,14 +31,16 @@ def test_reads_the_newest_run_through_the_catalog(outputs, ran_project):
 
 
 def test_a_version_that_was_not_saved_is_refused_with_the_saved_ones(outputs, ran_project):
-    with pytest.raises(NoRunYet, match="no run version '2020-01-01T00.00.00.000Z'") as error:
+    with pytest.raises(
+        NoRunYet, match="no complete run version '2020-01-01T00.00.00.000Z'"
+    ) as error:
         RunOutputs(ran_project, version="2020-01-01T00.00.00.000Z")
     assert outputs.version in str(error.value)
 
 
 def test_before_any_run_it_says_what_to_run(tmp_path):
     project = copy_project(tmp_path / "project")
-    with pytest.raises(NoRunYet, match="no segment model has been saved yet") as error:
+    with pytest.raises(NoRunYet, match="no complete run has saved a segment model yet") as error:
         RunOutputs(project, env="cards")
     assert "`make run`, or `kedro run --env <environment>`" in str(error.value)
     assert "segment_model" in str(error.value)

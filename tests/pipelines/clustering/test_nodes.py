@@ -165,7 +165,9 @@ def test_identical_generated_names_are_made_unique(fitted):
 def test_names_follow_the_most_departing_columns_when_none_are_fixed(fitted):
     _, assigned, cl, schema = fitted
     cl["naming"] = {"columns": [], "max_columns": 2}
-    cl["level_words"] = [{"column": "spending_score", "low": "Savers", "mid": "Moderate", "high": "Spenders"}]
+    cl["level_words"] = [
+        {"column": "spending_score", "low": "Savers", "mid": "Moderate", "high": "Spenders"}
+    ]
     profiles, _ = profile_segments(assigned, schema, cl)
     # by |z|, mid levels left out; words from level_words, else "Low <label>" from the schema
     assert profiles["segment_name"].tolist() == [

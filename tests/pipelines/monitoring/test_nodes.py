@@ -158,7 +158,9 @@ def test_a_previous_run_with_other_declared_columns_is_not_comparable(column_sch
     previous = customers(50, 1).drop(columns=["spending_score"])
     table, matching = migrate_segments(previous, customers(50, 2), column_schema)
     assert table.empty and matching["pairs"] == []
-    assert matching["status"].startswith("not comparable") and "spending_score" in matching["status"]
+    assert (
+        matching["status"].startswith("not comparable") and "spending_score" in matching["status"]
+    )
 
 
 def test_two_segmentations_without_a_customer_in_common_are_not_comparable(column_schema):
