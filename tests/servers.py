@@ -4,6 +4,7 @@ each in its own process group on a free port of 127.0.0.1, waited for, and stopp
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,8 +24,12 @@ class ServerUrl(str):
 
 
 def free_port(first: int = 4200, last: int = 4999) -> int:
-    """A free port of 127.0.0.1 in [first, last) (Kedro-Viz refuses ports it cannot scan up from)."""
-    for port in range(first, last):
+    """A free port of 127.0.0.1 in [first, last) (Kedro-Viz refuses ports it cannot scan up from),
+    tried in random order so that test processes running side by side (pytest-xdist) rarely pick
+    the same one before either has bound it."""
+    ports = list(range(first, last))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))

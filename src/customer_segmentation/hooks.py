@@ -72,9 +72,11 @@ class RunHooks:
     """A run is complete or invisible (customer_segmentation.runs).
 
     Before the first node: take the environment's run lock, read every versioned input an earlier
-    run wrote at the newest complete run's version, and turn SIGTERM / Ctrl-C into `RunInterrupted`
-    so that a stopped run ends like a failed one. After the last node: save the run record, release
-    the lock. On failure: release the lock; no record, so nothing of the run becomes "latest"."""
+    run wrote at the newest complete run's version, and catch SIGTERM / Ctrl-C: the run then stops
+    with `RunInterrupted` at the next node or saved dataset (a save under way, its MLflow artifact
+    included, is finished first; a second signal stops it at once), and so ends like a failed run.
+    After the last node: save the run record, release the lock. On failure: release the lock; no
+    record, so nothing of the run becomes "latest"."""
 
     def __init__(self) -> None:
         self.context: KedroContext | None = None
@@ -86,6 +88,7 @@ class RunHooks:
         self.fingerprint = ""
         self.started = datetime.now(UTC)
         self._handlers: dict[int, Any] = {}
+        self._stop: str | None = None  # the signal that asked the run to stop
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -118,13 +121,34 @@ class RunHooks:
                 ", ".join(f"{name} {version}" for name, version in self.pinned.items()),
             )
         if threading.current_thread() is threading.main_thread():
+            self._stop = None
             for number in STOP_SIGNALS:
-                self._handlers[number] = signal.signal(number, _interrupt)
+                self._handlers[number] = signal.signal(number, self._interrupt)
+
+    def _interrupt(self, number: int, frame: Any) -> None:
+        name = signal.Signals(number).name
+        if self._stop:  # asked twice: stop where it is
+            raise RunInterrupted(f"the run was stopped by {name}")
+        self._stop = name
+        logger.warning("%s received: the run stops after the current step", name)
+
+    def _stop_if_asked(self) -> None:
+        if self._stop:
+            raise RunInterrupted(f"the run was stopped by {self._stop}")
+
+    @hook_impl
+    def before_node_run(self) -> None:
+        self._stop_if_asked()
+
+    @hook_impl
+    def after_node_run(self) -> None:
+        self._stop_if_asked()
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
         if self.lock is None or not self.lock.held:
             return
+        self._stop_if_asked()
         if dataset_name == "column_schema" and isinstance(data, dict):
             self.model_features = list(data.get("features", []))
         filepath = record_key(self.catalog, dataset_name, self.context.project_path)
@@ -158,10 +182,6 @@ class RunHooks:
         self._handlers = {}
         if self.lock is not None:
             self.lock.release()
-
-
-def _interrupt(number: int, frame: Any) -> None:
-    raise RunInterrupted(f"the run was stopped by {signal.Signals(number).name}")
 
 
 def _versioned_entry(catalog: Any, name: str) -> bool:
