@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,14 +156,76 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A project folder built once for the whole test session, shared by every pytest-xdist worker
+    (the first to ask builds it under a file lock; the others wait and use it). Tests only read it,
+    or copy it first."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder all workers share
+    target = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (target / ".built").exists():
+                shutil.rmtree(target, ignore_errors=True)
+                build(target)
+                (target / ".built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target / "project"
+
+
+FAST = "model_selection.stability_resamples=0"  # runs whose k-sweep stability is not under test
+
+
 @pytest.fixture(scope="session")
 def ran_project(tmp_path_factory) -> Path:
     """A temp copy of the project after one `kedro run`, shared by the tests that only read its outputs
     (the report and Kedro-Viz in a browser, the segment explorer, the scoring service); tests that run
     more on top of one default run take a copy of it (`ran_copy`)."""
-    project = copy_project(tmp_path_factory.mktemp("ran") / "project")
-    kedro(project, "run", "--params", "model_selection.stability_resamples=0")
-    return project
+
+    def build(folder: Path) -> None:
+        kedro(copy_project(folder / "project"), "run", "--params", FAST)
+
+    return built_once(tmp_path_factory, "ran", build)
+
+
+@pytest.fixture(scope="session")
+def ran_twice(ran_project: Path, tmp_path_factory) -> Path:
+    """`ran_project` plus a second default run with k fixed at 4 (the first chose 5): two complete
+    runs to pin, compare and migrate between. Read it, or copy it first."""
+
+    def build(folder: Path) -> None:
+        project = Path(shutil.copytree(ran_project, folder / "project"))
+        kedro(
+            project, "run", "--params", f"{FAST},model_selection.k_policy=fixed,model_selection.k=4"
+        )
+
+    return built_once(tmp_path_factory, "ran_twice", build)
+
+
+@pytest.fixture(scope="session")
+def sequence_project(ran_project: Path, tmp_path_factory) -> Path:
+    """The README's commands in order in one folder: `kedro run` (ran_project), `kedro run --env
+    cards`, `kedro run`, `kedro run --env transactions`, `kedro run --pipelines scoring`. The output
+    of each command after the first is kept in `logs/<n>.txt` (2 … 5). Read it, or copy it first."""
+    commands = [
+        ["run", "--env", "cards"],
+        ["run", "--params", FAST],
+        ["run", "--env", "transactions"],
+        ["run", "--pipelines", "scoring"],
+    ]
+
+    def build(folder: Path) -> None:
+        project = Path(shutil.copytree(ran_project, folder / "project"))
+        (folder / "logs").mkdir()
+        for number, command in enumerate(commands, start=2):
+            narrow = {"COLUMNS": "80"}  # as in a narrow terminal or a CI log
+            result = kedro(project, *command, env=narrow)
+            (folder / "logs" / f"{number}.txt").write_text(result.stdout + result.stderr)
+
+    return built_once(tmp_path_factory, "sequence", build)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ copy of the project."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -46,16 +47,16 @@ def test_a_shifted_batch_drifts_on_the_shifted_feature_only(ran_copy):
     assert len(versions(project_copy / "data/08_reporting/drift_report.json")) == 3  # written first
 
 
-def test_segment_migration_between_two_runs(ran_copy):
-    project_copy = ran_copy  # after one default run
-    first = report_json(project_copy, "segment_matching")
+def test_segment_migration_between_two_runs(ran_project, ran_twice, tmp_path):
+    first = report_json(ran_project, "segment_matching")  # the first run
     assert first["pairs"] == [] and "no previous complete run" in first["status"]
     assert (
         "nothing to compare yet"
-        in latest(project_copy / "data/08_reporting/segment_report.html").read_text()
+        in latest(ran_project / "data/08_reporting/segment_report.html").read_text()
     )
 
-    kedro(project_copy, "run", "--params", "model_selection.k_policy=fixed,model_selection.k=4")
+    # then `kedro run --params "model_selection.k_policy=fixed,model_selection.k=4"`
+    project_copy = Path(shutil.copytree(ran_twice, tmp_path / "project"))
     matching = report_json(project_copy, "segment_matching")
     runs = versions(project_copy / "data/07_model_output/segmented_customers.parquet")
     assert matching["previous_version"] == runs[0].name

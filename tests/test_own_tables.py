@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 MALL_WORDS = ("annual income", "annual_income", "spending", "gender", "age (years)")
 
 
-def test_cards_environment_recovers_planted_segments_and_speaks_of_cards(project_copy):
-    kedro(project_copy, "run", "--env", "cards")
+def test_cards_environment_recovers_planted_segments_and_speaks_of_cards(sequence_project):
+    project_copy = sequence_project  # where `kedro run --env cards` ran after `kedro run`
     data = project_copy / "data" / "cards"
     selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
     assert selection["k"] == 4

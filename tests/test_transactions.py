@@ -14,8 +14,8 @@ from tests.conftest import kedro, latest
 pytestmark = pytest.mark.slow
 
 
-def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(project_copy):
-    kedro(project_copy, "run", "--env", "transactions")
+def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(sequence_project):
+    project_copy = sequence_project  # where `kedro run --env transactions` ran
     data = project_copy / "data" / "transactions"  # the environment's data root
     accounting = json.loads(latest(data / "08_reporting" / "line_accounting.json").read_text())
     raw = project_copy / "data" / "01_raw" / "order_lines.csv"

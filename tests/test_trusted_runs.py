@@ -11,19 +11,21 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
 
-from tests.conftest import kedro, latest, versions
+from tests.conftest import FAST, kedro, latest, versions
 from tests.servers import TELEMETRY_OFF, free_port, local_server
 
 pytestmark = pytest.mark.slow
 
-FAST = "model_selection.stability_resamples=0"  # as the shared ran project
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (DEBUG|INFO) \S+: ")
+# MLflow's own lines when it creates a new tracking store (its logger keeps its own format)
+MLFLOW_LINE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d INFO mlflow\.")
 
 
 def read_json(path: Path) -> dict:
@@ -47,13 +49,10 @@ def start_kedro(project: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def test_the_readme_commands_in_order_in_one_folder(ran_copy):
-    project = ran_copy  # `kedro run` done
-    (first,) = complete_runs(project)
-    kedro(project, "run", "--env", "cards", "--params", FAST)
-    third = kedro(project, "run", "--params", FAST, env={"COLUMNS": "80"})  # a narrow terminal
-    kedro(project, "run", "--env", "transactions", "--params", FAST)
-    scoring = kedro(project, "run", "--pipelines", "scoring")
+def test_the_readme_commands_in_order_in_one_folder(sequence_project):
+    project = sequence_project  # kedro run; --env cards; kedro run; --env transactions; scoring
+    logs = project.parent / "logs"
+    first, third, scoring_run = complete_runs(project)
 
     # each environment wrote under its own data root; neither compared itself with another's run
     cards = read_json(project / "data/cards/08_reporting/segment_matching.json")
@@ -64,6 +63,7 @@ def test_the_readme_commands_in_order_in_one_folder(ran_copy):
     assert (
         "Credit-card" in latest(project / "data/cards/08_reporting/segment_report.html").read_text()
     )
+    assert len(complete_runs(project, "data/cards")) == 1
 
     # the third run compared itself with the first, never with the cards run between them
     matching = read_json(project / "data/08_reporting/segment_matching.json")
@@ -72,24 +72,31 @@ def test_the_readme_commands_in_order_in_one_folder(ran_copy):
     assert matching["matched_on"] == ["age", "annual_income_k", "spending_score"]
 
     # scoring in the default environment used the default environment's newest complete run
-    runs = complete_runs(project)
-    assert len(runs) == 3  # first, third, scoring
-    assert f"segment_model {runs[1]}" in scoring.stdout
+    assert f"segment_model {third}" in (logs / "5.txt").read_text()
     scored = pd.read_csv(latest(project / "data/07_model_output/scored_customers.csv"))
     assert scored["segment_name"].notna().all() and len(scored) > 0
     record = read_json(project / "data/08_reporting/run_record.json")
-    assert (
-        record["pipelines"] == ["scoring"] and record["read_versions"]["segment_model"] == runs[1]
-    )
+    assert record["run_version"] == scoring_run and record["pipelines"] == ["scoring"]
+    assert record["read_versions"]["segment_model"] == third
 
-    # a default run logs no warning, one record per line, whatever the terminal's width
-    lines = third.stdout.splitlines()
-    assert not [line for line in lines if not LOG_LINE.match(line)]
+    # a default run logs no warning, one record per line, in a terminal 80 columns wide
+    lines = (logs / "3.txt").read_text().splitlines()
+    assert not [line for line in lines if not (LOG_LINE.match(line) or MLFLOW_LINE.match(line))]
     assert max(len(line) for line in lines) > 120
 
-    listed = kedro(project, "registry", "list").stdout
+
+def test_the_registry_lists_every_workflow_whatever_the_environment(ran_project):
+    listed = kedro(ran_project, "registry", "list").stdout
     for name in ("customer_table", "order_log", "customer_features", "order_log.scoring"):
         assert f"- {name}\n" in listed
+
+
+def wait_while_running(run: subprocess.Popen, done: Callable[[], bool], seconds: float = 300):
+    """Wait until `done()`, failing if the run ends first or it takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read()
+        time.sleep(0.05)
 
 
 def health(url: str) -> dict:
@@ -97,7 +104,9 @@ def health(url: str) -> dict:
         return json.load(response)
 
 
-def test_a_stopped_run_stays_invisible_and_the_service_follows_complete_runs(ran_copy, tmp_path):
+def test_a_stopped_run_stays_invisible_a_second_run_waits_and_the_service_follows(
+    ran_copy, tmp_path
+):
     from customer_segmentation.app.outputs import RunOutputs  # noqa: PLC0415
 
     project = ran_copy
@@ -110,22 +119,32 @@ def test_a_stopped_run_stays_invisible_and_the_service_follows_complete_runs(ran
         four = f"{FAST},model_selection.k_policy=fixed,model_selection.k=4"
         started = time.time() * 1000
         run = start_kedro(project, "run", "--params", four)
+        lock = project / "data/.run.lock"
+        wait_while_running(run, lock.exists)
+
+        # meanwhile: a second run in the same environment stops at once; another environment runs
+        cards = start_kedro(project, "run", "--env", "cards", "--pipelines", "data_processing")
+        second = kedro(project, "run", "--pipelines", "data_processing", check=False)
+        log = second.stdout + second.stderr
+        assert second.returncode != 0
+        assert "RunInProgressError: Another run is writing the environment 'local'" in log
+        assert f"pid {run.pid}" in log and "Traceback" not in log
+
         models = project / "data/06_models/segment_model.pkl"
-        deadline = time.monotonic() + 300
-        while not (len(versions(models)) == 2 and latest(models).exists()):
-            assert run.poll() is None and time.monotonic() < deadline, run.stdout.read()
-            time.sleep(0.05)
+        wait_while_running(run, lambda: len(versions(models)) == 2 and latest(models).exists())
         run.send_signal(signal.SIGTERM)  # right after the new model is saved
         output, _ = run.communicate(timeout=120)
         assert run.returncode != 0
         assert "RunInterrupted: the run was stopped by SIGTERM" in output
         assert "Traceback" not in output
+        assert cards.wait(timeout=300) == 0
+        assert len(complete_runs(project, "data/cards")) == 1
 
         assert complete_runs(project) == [first]  # the stopped run wrote no record
-        assert not (project / "data/.run.lock").exists()
+        assert not lock.exists()
         killed = mlflow.search_runs(
             experiment_names=["customer_segmentation"],
-            filter_string=f"attributes.start_time >= {int(started)}",
+            filter_string=f"attributes.start_time >= {int(started)} and tags.environment = 'local'",
         )
         assert set(killed["status"]) == {"FAILED"}
 
@@ -145,24 +164,3 @@ def test_a_stopped_run_stays_invisible_and_the_service_follows_complete_runs(ran
             assert time.monotonic() < deadline, "the service never served the new run"
             time.sleep(0.5)
         assert len(health(url)["segments"]) == 4
-
-
-def test_a_second_run_in_one_environment_stops_at_once_another_environment_runs(ran_copy):
-    project = ran_copy
-    first = start_kedro(project, "run", "--params", FAST)
-    lock = project / "data/.run.lock"
-    deadline = time.monotonic() + 120
-    while not lock.exists():
-        assert first.poll() is None and time.monotonic() < deadline, first.stdout.read()
-        time.sleep(0.05)
-    second = kedro(project, "run", "--pipelines", "data_processing", check=False)
-    log = second.stdout + second.stderr
-    assert second.returncode != 0
-    assert "RunInProgressError: Another run is writing the environment 'local'" in log
-    assert f"pid {first.pid}" in log and "Traceback" not in log
-    # another environment has its own data root: it runs meanwhile
-    kedro(project, "run", "--env", "cards", "--pipelines", "data_processing")
-    output, _ = first.communicate(timeout=300)
-    assert first.returncode == 0, output
-    assert len(complete_runs(project)) == 2 and not lock.exists()
-    assert len(complete_runs(project, "data/cards")) == 1

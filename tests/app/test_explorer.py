@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import copy_project, latest
+from tests.conftest import copy_project, kedro, latest, versions
 from tests.servers import free_port, local_server
 from tests.test_browser import blank_fraction, browser  # noqa: F401 (the shared browser fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect.set_options(timeout=60_000)  # a busy machine: wait on readiness, not on a fixed few seconds
 EXPLORER = "src/customer_segmentation/app/explorer.py"
 
 
@@ -105,7 +106,7 @@ def test_an_uploaded_file_is_scored_and_a_broken_one_explained(page, ran_project
     page.screenshot(path=str(tmp_path / "broken.png"))
 
 
-def test_before_any_run_it_says_what_to_run_first(browser, tmp_path):  # noqa: F811
+def test_before_any_run_it_says_what_to_run_and_shows_the_run_once_done(browser, tmp_path):  # noqa: F811
     project = copy_project(tmp_path / "fresh")
     port = free_port(8600, 8999)
     command = [sys.executable, "-m", "streamlit", "run", EXPLORER, "--server.port", str(port)]
@@ -115,4 +116,11 @@ def test_before_any_run_it_says_what_to_run_first(browser, tmp_path):  # noqa: F
         expect(page.get_by_role("heading", name="No segments yet")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("make run", exact=True)).to_be_visible()
         page.screenshot(path=str(tmp_path / "no_run.png"))
+        # a run that completes while the explorer is open shows up on the next page view
+        kedro(project, "run", "--params", "model_selection.stability_resamples=0")
+        page.reload()
+        expect(page.get_by_role("heading", name="Customer segments")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Suggested action:")).to_have_count(5)
+        (run,) = versions(project / "data/08_reporting/run_record.json")
+        expect(page.get_by_text(f"Model: {run.name} · environment local")).to_be_visible()
         page.close()
