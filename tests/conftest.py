@@ -156,6 +156,23 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+# Files that take minutes start first, so that the pytest-xdist workers finish at about the same time.
+LONG_FILES = (
+    "test_spark_transactions.py",
+    "test_spark.py",
+    "test_tracking.py",
+    "test_trusted_runs.py",
+    "test_service.py",
+    "test_own_tables.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(
+        key=lambda item: item.path.name not in LONG_FILES
+    )  # stable: the rest keep their order
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """A project folder built once for the whole test session, shared by every pytest-xdist worker
     (the first to ask builds it under a file lock; the others wait and use it). Tests only read it,

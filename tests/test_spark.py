@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -133,29 +132,3 @@ def test_kedro_run_env_spark_gives_the_pandas_segments(ran_copy):
     quarantined = latest(data / "02_intermediate/quarantined_customers_spark")
     assert list(quarantined.parent.iterdir()) and any(quarantined.glob("part-*.csv"))
     assert (latest(data / "08_reporting/segment_report.html")).stat().st_size > 0
-
-
-def test_kedro_run_env_spark_transactions_gives_the_transactions_answer(sequence_project, tmp_path):
-    """`kedro run --env spark_transactions`: the order log on Spark gives the line accounting, the
-    RFM scores, the k and the segments of `kedro run --env transactions`."""
-    project_copy = Path(shutil.copytree(sequence_project, tmp_path / "project"))  # ran transactions
-    pandas = project_copy / "data/transactions"
-    data = project_copy / "data/spark_transactions"
-    accounting = json.loads(latest(pandas / "08_reporting/line_accounting.json").read_text())
-    pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
-    pandas_rfm = pd.read_csv(latest(pandas / "07_model_output/rfm_scores.csv"))
-    pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
-    kedro(project_copy, "run", "--env", "spark_transactions")
-    assert json.loads(latest(data / "08_reporting/line_accounting.json").read_text()) == accounting
-    assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k
-    rfm = pd.read_parquet(latest(data / "07_model_output/rfm_scores_spark.parquet"))
-    joined = pandas_rfm.merge(rfm.astype({"customer_id": "int64"}), on="customer_id")
-    assert len(joined) == len(pandas_rfm) == len(rfm) == accounting["customers_out"]
-    assert (joined["rfm_cell_x"] == joined["rfm_cell_y"]).all()
-    parts = spark_parts(data / "07_model_output/segmented_customers_spark", "part-*.csv")
-    segments = pd.concat(pd.read_csv(part) for part in parts)
-    joined = pandas_segments.merge(segments, on="customer_id", suffixes=("_pandas", "_spark"))
-    assert len(joined) == len(pandas_segments) == len(segments)
-    assert adjusted_rand_score(joined["segment_id_pandas"], joined["segment_id_spark"]) >= 0.95
-    report = latest(data / "08_reporting/segment_report.html").read_text()
-    assert "RFM" in report
