@@ -228,9 +228,9 @@ def sequence_project(ran_project: Path, tmp_path_factory) -> Path:
     cards`, `kedro run`, `kedro run --env transactions`, `kedro run --pipelines scoring`. The output
     of each command after the first is kept in `logs/<n>.txt` (2 … 5). Read it, or copy it first."""
     commands = [
-        ["run", "--env", "cards"],
+        ["run", "--env", "cards", "--params", FAST],
         ["run", "--params", FAST],
-        ["run", "--env", "transactions"],
+        ["run", "--env", "transactions", "--params", FAST],
         ["run", "--pipelines", "scoring"],
     ]
 

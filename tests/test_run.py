@@ -10,7 +10,7 @@ import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
-from tests.conftest import kedro, latest, versions
+from tests.conftest import FAST, kedro, latest, versions
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,7 @@ def test_default_run_twice_keeps_two_versions_of_every_versioned_dataset(ran_twi
 
 def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy):
     data = project_copy / "data"
-    kedro(project_copy, "run", "--params", "clustering.algorithm=best")
+    kedro(project_copy, "run", "--params", f"{FAST},clustering.algorithm=best")
     choice = json.loads(latest(data / "06_models" / "algorithm_choice.json").read_text())
     table = pd.read_csv(latest(data / "06_models" / "algorithm_comparison.csv"))
     eligible = table[(table["stability"] >= 0.8) & (table["smallest_segment_share"] >= 0.02)

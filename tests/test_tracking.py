@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import kedro, latest
+from tests.conftest import FAST, kedro, latest
 from tests.servers import free_port, local_server
 
 pytestmark = pytest.mark.slow
@@ -33,9 +33,9 @@ def tracked_runs(project: Path) -> pd.DataFrame:
 
 def test_three_experiments_are_tracked_and_compared_in_one_table(project_copy):
     env = store(project_copy)
-    kedro(project_copy, "run", env=env)
-    kedro(project_copy, "run", "--env", "age_income_score", env=env)
-    kedro(project_copy, "run", "--params", "data_processing.scaler=minmax", env=env)
+    kedro(project_copy, "run", "--params", FAST, env=env)
+    kedro(project_copy, "run", "--env", "age_income_score", "--params", FAST, env=env)
+    kedro(project_copy, "run", "--params", f"{FAST},data_processing.scaler=minmax", env=env)
 
     runs = tracked_runs(project_copy)
     assert runs["status"].tolist() == ["FINISHED"] * 3
