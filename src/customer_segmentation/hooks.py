@@ -32,6 +32,7 @@ from customer_segmentation.runs import (
     RunInterrupted,
     RunLock,
     build_record,
+    is_versioned,
     pin_inputs,
     record_key,
 )
@@ -151,8 +152,10 @@ class RunHooks:
         self._stop_if_asked()
         if dataset_name == "column_schema" and isinstance(data, dict):
             self.model_features = list(data.get("features", []))
+        if not is_versioned(self.catalog, dataset_name):  # in memory, or overwritten each run
+            return
         filepath = record_key(self.catalog, dataset_name, self.context.project_path)
-        if filepath and _versioned_entry(self.catalog, dataset_name):
+        if filepath:
             self.saved[dataset_name] = filepath
 
     @hook_impl
@@ -182,14 +185,6 @@ class RunHooks:
         self._handlers = {}
         if self.lock is not None:
             self.lock.release()
-
-
-def _versioned_entry(catalog: Any, name: str) -> bool:
-    try:
-        config = catalog.config_resolver.resolve_pattern(name)
-    except Exception:  # noqa: BLE001
-        return False
-    return bool((config or {}).get("versioned"))
 
 
 def first_inputs(catalog: Any, pipeline: Pipeline) -> list[str]:

@@ -50,13 +50,22 @@ class RunInterrupted(Exception):  # noqa: N818 (named for what happened, like Ke
     failed run: no run record, the lock released, the MLflow run closed as FAILED."""
 
 
+def _entry(catalog: Any, name: str) -> dict[str, Any]:
+    """A dataset's configuration as the catalog resolves it ({} for an in-memory dataset)."""
+    try:
+        return dict(catalog.config_resolver.resolve_pattern(name) or {})
+    except Exception:  # noqa: BLE001 (no configuration for the name)
+        return {}
+
+
+def is_versioned(catalog: Any, name: str) -> bool:
+    """Whether the catalog keeps every run's version of the dataset (`versioned: true`)."""
+    return bool(_entry(catalog, name).get("versioned"))
+
+
 def catalog_filepath(catalog: Any, name: str) -> str | None:
     """Where the catalog keeps a dataset (a versioned one: the folder of its versions), as configured."""
-    try:
-        config = catalog.config_resolver.resolve_pattern(name)
-    except Exception:  # noqa: BLE001 (no configuration for the name: an in-memory dataset)
-        return None
-    filepath = (config or {}).get("filepath")
+    filepath = _entry(catalog, name).get("filepath")
     return str(filepath) if filepath else None
 
 

@@ -33,7 +33,7 @@ from kedro.runner import SequentialRunner
 from customer_segmentation.datasets import KeptMemoryDataset
 from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
 from customer_segmentation.pipeline_registry import stage_name
-from customer_segmentation.runs import complete_runs, record_key, run_that_saved
+from customer_segmentation.runs import complete_runs, is_versioned, record_key, run_that_saved
 from customer_segmentation.session import workflow_of
 
 MODEL = "segment_model"
@@ -132,8 +132,7 @@ class RunOutputs:
         return dataset.load()
 
     def _dataset(self, name: str) -> AbstractDataset | None:
-        config = self.catalog.config_resolver.resolve_pattern(name) or {}
-        if not config.get("versioned"):
+        if not is_versioned(self.catalog, name):
             dataset = self.catalog.get(name)
             return dataset if dataset is not None and dataset.exists() else None
         key = record_key(self.catalog, name, self.project_path)
