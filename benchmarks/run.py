@@ -98,7 +98,11 @@ def segmented_customers(n: int, params: dict) -> tuple[pd.DataFrame, pd.DataFram
     customers, _ = validate_customers(standardise_columns(raw, dp), dp)
     customers = build_primary_table(customers, pd.DataFrame({"reason": []}), dp)
     transformer = fit_feature_transformer(customers, dp)
-    model = fit_segment_model(customers, transformer, {"k": 5}, cl)
+    no_statistics = {"fills": {}, "fences": {}}
+    choice = {"algorithm": "kmeans"}
+    model = fit_segment_model(
+        customers, transformer, no_statistics, {"k": 5}, choice, cl, params["comparison"]
+    )
     assigned = assign_segments(customers, model)
     schema = column_schema(params)
     profiles, _ = profile_segments(assigned, schema, cl)

@@ -11,11 +11,13 @@ complete run that wrote it (a later scoring run's drift report, the experiments 
 
 `score(frame, source)` runs the nodes of the environment's registered `scoring` pipeline that make
 `scored_customers`, `scoring_quarantine` and `scoring_data_quality_report` (the same validation,
-quarantine rules and saved model as `kedro run --pipelines scoring`), in memory: nothing is written.
+quarantine rules, saved model and learned cleaning statistics as `kedro run --pipelines scoring`), in
+memory: nothing is written.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass
@@ -23,22 +25,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
+import numpy as np
 import pandas as pd
-from kedro.framework.project import pipelines
-from kedro.framework.session import KedroSession
+from kedro.framework.hooks.manager import _create_hook_manager
+from kedro.framework.project import pipelines, settings
 from kedro.framework.startup import bootstrap_project
-from kedro.io import AbstractDataset, DataCatalog, DatasetError, MemoryDataset, Version
-from kedro.runner import SequentialRunner
+from kedro.io import AbstractDataset, DatasetError, Version
 
-from customer_segmentation.datasets import KeptMemoryDataset
 from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
 from customer_segmentation.pipeline_registry import stage_name
 from customer_segmentation.runs import complete_runs, is_versioned, record_key, run_that_saved
+from customer_segmentation.schema import schema_from_params
 from customer_segmentation.session import workflow_of
 
 MODEL = "segment_model"
 PROFILES = "segment_profiles"
 SCORING_OUTPUTS = ("scored_customers", "scoring_quarantine", "scoring_data_quality_report")
+SCORED_COLUMNS = ["customer_id", "segment_id", "segment_name", "distance_to_centroid"]
 RAW_DATASET = "customer_segmentation.datasets.RawCustomersDataset"
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -67,10 +70,22 @@ class RunOutputs:
         self, project_path: str | Path = ".", env: str | None = None, version: str | None = None
     ) -> None:
         self.project_path = Path(project_path).resolve()
-        bootstrap_project(self.project_path)
-        with KedroSession.create(project_path=self.project_path, env=env) as session:
-            context = session.load_context()
-        self.env = env or context.env or "local"  # Kedro's default run environment
+        metadata = bootstrap_project(self.project_path)
+        # the project's context without a session: a reader needs no run hooks, and plugins'
+        # hooks (kedro-mlflow imports MLflow) would only slow every service worker's start
+        config_loader = settings.CONFIG_LOADER_CLASS(
+            conf_source=str(self.project_path / settings.CONF_SOURCE),
+            env=env,
+            **settings.CONFIG_LOADER_ARGS,
+        )
+        context = settings.CONTEXT_CLASS(
+            package_name=metadata.package_name,
+            project_path=self.project_path,
+            config_loader=config_loader,
+            env=env,
+            hook_manager=_create_hook_manager(),
+        )
+        self.env = env or settings.CONFIG_LOADER_ARGS.get("default_run_env") or "local"
         self.config_loader = context.config_loader
         self.parameters: dict[str, Any] = context.params
         self.catalog = context.catalog
@@ -95,8 +110,6 @@ class RunOutputs:
                 )
             )
         self.version = version or self.versions[0]
-        self.segment_model = self.load(MODEL)
-        self.segment_profiles: pd.DataFrame = self.load(PROFILES)
         # the environment's own scoring (customer table or order log), without the batch's drift
         scoring = pipelines[stage_name(self.workflow, "scoring")]
         self.scoring_pipeline = scoring.to_outputs(*SCORING_OUTPUTS)
@@ -105,6 +118,15 @@ class RunOutputs:
             for name in self.scoring_pipeline.inputs()
             if not name.startswith("params:") and name not in (MODEL, PROFILES)
         }
+
+    @functools.cached_property
+    def segment_model(self) -> Any:
+        """The run's model (read when first used: `make serve`'s supervisor never needs it)."""
+        return self.load(MODEL)
+
+    @functools.cached_property
+    def segment_profiles(self) -> pd.DataFrame:
+        return self.load(PROFILES)
 
     def filepath(self, name: str) -> str:
         """Where the catalog keeps a dataset (versioned: the folder of its versions)."""
@@ -181,25 +203,91 @@ class RunOutputs:
     def score(self, customers_raw: pd.DataFrame, source: str) -> ScoredTable:
         """Score a raw table (every cell as text, as the raw dataset loads it) with the scoring
         pipeline's nodes and this run's model; `source` names it in messages and the quarantine.
-        Raises `DataValidationError` when the table as a whole cannot be used."""
-        catalog = DataCatalog()
-        # the nodes are pure: the inputs are handed over, not copied for every node
-        catalog[self.raw_input] = MemoryDataset(customers_raw, copy_mode="assign")
-        catalog[MODEL] = MemoryDataset(self.segment_model, copy_mode="assign")
-        catalog[PROFILES] = MemoryDataset(self.segment_profiles, copy_mode="assign")
-        for name in self.scoring_pipeline.inputs():
-            if name.startswith("params:") and name != "params:scoring":
-                catalog[name] = self._parameter(name.removeprefix("params:"))
-        catalog["params:scoring"] = {
-            **self.parameters["scoring"],
-            "source_file": source,
-            "order_lines_file": source,
+        A table whose every row is quarantined comes back with no customers and the quarantine.
+        Raises `DataValidationError` when the table as a whole cannot be used (e.g. a required
+        column is missing).
+
+        The nodes run in the pipeline's order on the objects themselves (no runner, no catalog,
+        nothing copied or written): the same functions `kedro run --pipelines scoring` runs.
+        """
+        data: dict[str, Any] = {
+            self.raw_input: customers_raw,
+            MODEL: self.segment_model,
+            PROFILES: self.segment_profiles,
+            "params:scoring": {
+                **self.parameters["scoring"],
+                "source_file": source,
+                "order_lines_file": source,
+            },
         }
-        for name in SCORING_OUTPUTS:
-            catalog[name] = KeptMemoryDataset()
-        SequentialRunner().run(self.scoring_pipeline, catalog)
-        customers, quarantine, quality = (catalog.load(name) for name in SCORING_OUTPUTS)
+        for name in self.scoring_pipeline.inputs():
+            if name.startswith("params:") and name not in data:
+                data[name] = self._parameter(name.removeprefix("params:"))
+        try:
+            for node in self.scoring_pipeline.nodes:
+                data.update(node.run({name: data[name] for name in node.inputs}))
+        except DataValidationError:
+            quarantine = data.get(SCORING_OUTPUTS[1])
+            if quarantine is None or len(quarantine) != len(customers_raw) or quarantine.empty:
+                raise
+            # every row quarantined: the answer is the quarantine, with its reasons
+            rows = len(customers_raw)
+            quality = {"rows_in": rows, "rows_kept": 0, "rows_quarantined": rows}
+            return ScoredTable(pd.DataFrame(columns=SCORED_COLUMNS), quarantine, quality)
+        customers, quarantine, quality = (data[name] for name in SCORING_OUTPUTS)
         return ScoredTable(customers, quarantine, quality)
+
+    def batch_keys(self, customers_raw: pd.DataFrame) -> set[str] | None:
+        """The customer ids of a raw customer table (trimmed text), which `score_together` needs to
+        tell whose row is whose; None when the table cannot be scored with others (no rows, no id
+        column, or an order log, whose rows are not customers)."""
+        if self.raw_input != "new_customers_raw" or customers_raw.empty:
+            return None
+        column = self._raw_id_column(list(customers_raw.columns))
+        if column is None:
+            return None
+        return {str(v).strip() for v in customers_raw[column] if v is not None and not pd.isna(v)}
+
+    def _raw_id_column(self, headers: list[Any]) -> Any:
+        schema = schema_from_params(self.parameters["data_processing"])
+        mapping = schema.source_mapping()
+        names = [mapping.get(str(h).strip(), str(h).strip()) for h in headers]
+        matches = [h for h, n in zip(headers, names, strict=True) if n == schema.id_column]
+        return matches[0] if len(matches) == 1 else None
+
+    def score_together(self, tables: list[pd.DataFrame], source: str) -> list[ScoredTable]:
+        """Several raw tables with the same columns and no customer id in common, scored in one
+        pipeline run and split again: each gets what `score` gives it alone (scoring applies the
+        statistics learned at training, so no row depends on another)."""
+        offsets = np.cumsum([0, *map(len, tables)])
+        merged = self.score(pd.concat(tables, ignore_index=True), source)
+        column = self._raw_id_column(list(tables[0].columns))
+        owner = {
+            str(v).strip(): i
+            for i, table in enumerate(tables)
+            for v in table[column]
+            if v is not None and not pd.isna(v)
+        }
+        scored_owner = merged.customers["customer_id"].astype(str).map(owner).to_numpy()
+        line = merged.quarantine["source_line"].to_numpy()
+        answers = []
+        for i, table in enumerate(tables):
+            mine = (line >= offsets[i] + 2) & (line < offsets[i + 1] + 2)
+            quarantine = merged.quarantine.loc[mine].reset_index(drop=True)
+            quarantine["source_line"] -= offsets[i]
+            customers = merged.customers.loc[scored_owner == i].reset_index(drop=True)
+            quality = {
+                "rows_in": len(table),
+                "rows_kept": len(customers),
+                "rows_quarantined": len(quarantine),
+            }
+            answers.append(ScoredTable(customers, quarantine, quality))
+        return answers
+
+    def upload_separator(self) -> str:
+        """The field separator new customer files are read with (the catalog entry's `sep`)."""
+        config = self.catalog.config_resolver.resolve_pattern(self.raw_input)
+        return str(config.get("load_args", {}).get("sep", ","))
 
     def _parameter(self, dotted: str) -> Any:
         value: Any = self.parameters

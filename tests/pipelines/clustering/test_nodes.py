@@ -19,6 +19,9 @@ from customer_segmentation.pipelines.clustering.nodes import (
 from customer_segmentation.pipelines.clustering.profiles import profile_segments
 from customer_segmentation.pipelines.data_processing.features import fit_feature_transformer
 
+# what cleaning learned at training (the pipeline's cleaning_statistics): nothing to fill here
+NO_STATISTICS = {"fills": {}, "fences": {}}
+
 
 def blobs(sizes: list[int], seed: int = 0) -> np.ndarray:
     centers = [[0, 0], [10, 0], [0, 10], [10, 10]][: len(sizes)]
@@ -87,7 +90,7 @@ def fitted(customers, parameters, column_schema):
     transformer = fit_feature_transformer(customers, dp)
     choice = {"algorithm": "kmeans"}
     model = fit_segment_model(
-        customers, transformer, {"k": 4}, choice, cl, parameters["comparison"]
+        customers, transformer, NO_STATISTICS, {"k": 4}, choice, cl, parameters["comparison"]
     )
     return model, assign_segments(customers, model), cl, column_schema
 

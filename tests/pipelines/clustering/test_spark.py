@@ -27,6 +27,7 @@ def fit_both(spark, processing, algorithm: str):
     params = copy.deepcopy(load_parameters())
     inputs = (
         processing["feature_transformer"],
+        {"fills": {}, "fences": {}},
         {"k": 5},
         {"algorithm": algorithm},
         params["clustering"],

@@ -134,7 +134,7 @@ def test_blank_numbers_pass_validation_for_the_missing_value_step(dp):
 def test_missing_value_policies(dp):
     rows = [*CLEAN_ROWS, [5, None, None, 60, 40], [6, "Male", 40, None, 40]]
     valid, _ = validate_customers(standardised(rows, dp), dp)
-    kept, record, counts = impute_missing_values(valid, dp)
+    kept, record, counts, _ = impute_missing_values(valid, dp)
     assert counts == {"gender": 1, "age": 1}
     assert kept.loc[4, "age"] == pd.Series([19, 21, 35, 64, 40]).median()
     assert kept.loc[4, "gender"] == "Male"  # the mode of the rows that have a gender
@@ -144,7 +144,7 @@ def test_missing_value_policies(dp):
 def test_missing_value_policy_can_quarantine_age(dp):
     declare(dp, "age", missing="quarantine")
     valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, "Male", None, 60, 40]], dp), dp)
-    kept, record, counts = impute_missing_values(valid, dp)
+    kept, record, counts, _ = impute_missing_values(valid, dp)
     assert len(kept) == 4 and record["reason"].tolist() == ["age missing"] and counts == {}
 
 
@@ -175,7 +175,7 @@ OUTLIER_ROWS = [[i, "Male", 30 + i % 5, 50 + i % 7, 50] for i in range(1, 21)] +
 def test_outlier_policies(dp, policy, kept_rows, quarantined):
     dp["outliers"]["policy"] = policy
     valid, _ = validate_customers(standardised(OUTLIER_ROWS, dp), dp)
-    kept, record, counts = treat_outliers(valid, dp)
+    kept, record, counts, _ = treat_outliers(valid, dp)
     assert len(kept) == kept_rows and len(record) == quarantined
     if policy == "clip_iqr":
         assert kept["annual_income_k"].max() < 400
@@ -190,7 +190,7 @@ def test_outlier_policies(dp, policy, kept_rows, quarantined):
 def test_quarantine_keeps_rows_as_delivered_with_reason_and_line(dp):
     std = standardised([*CLEAN_ROWS, [5, "Male", "forty", 60, 40], [3, "Male", 40, 60, 40]], dp)
     valid, r1 = validate_customers(std, dp)
-    imputed, r2, _ = impute_missing_values(valid, dp)
+    imputed, r2, _, _ = impute_missing_values(valid, dp)
     unique, r3 = remove_duplicate_customers(imputed, dp)
     quarantined = collect_quarantine(std, r1, r2, r3)
     assert quarantined["age"].tolist() == ["forty", "40"]
@@ -222,7 +222,7 @@ def test_no_valid_rows_left_is_a_clear_error(dp):
 def test_quality_report_accounts_for_every_row(dp):
     std = standardised([*CLEAN_ROWS, [5, "Male", 999, 60, 40], [6, None, None, 60, 40]], dp)
     valid, r1 = validate_customers(std, dp)
-    imputed, r2, counts = impute_missing_values(valid, dp)
+    imputed, r2, counts, _ = impute_missing_values(valid, dp)
     quarantined = collect_quarantine(std, r1, r2)
     primary = build_primary_table(imputed, quarantined, dp)
     report = build_data_quality_report(std, primary, quarantined, counts, {}, dp)
@@ -269,7 +269,7 @@ def test_unknown_feature_or_scaler_names_the_parameter(dp):
 def test_categorical_keep_policy_makes_an_unknown_category(dp):
     declare(dp, "gender", missing="keep")
     valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, None, 30, 60, 40]], dp), dp)
-    kept, record, counts = impute_missing_values(valid, dp)
+    kept, record, counts, _ = impute_missing_values(valid, dp)
     assert record.empty and counts == {"gender": 1}
     assert kept["gender"].tolist() == ["Male", "Female", "Female", "Male", "Unknown"]
 

@@ -26,6 +26,7 @@ def model_features_of(model: Pipeline) -> list[str]:
 def fit_segment_model(
     customers: pd.DataFrame,
     feature_transformer: ColumnTransformer,
+    cleaning_statistics: dict[str, Any],
     k_selection: dict[str, Any],
     algorithm_choice: dict[str, Any],
     params: dict[str, Any],
@@ -39,6 +40,9 @@ def fit_segment_model(
     (0 = unassigned, density methods only). The algorithm's settings are
     `comparison.algorithms.<algorithm>`; above its `max_fit_rows` it is fitted on a seeded sample
     and every customer is assigned by `predict`.
+
+    The model keeps what cleaning learned from the training customers (`cleaning_statistics_`: fill
+    values and outlier fences), which scoring applies to new customers (`cleaning_statistics_of`).
 
     On Spark (`kedro run --env spark`) K-Means and bisecting K-Means are pyspark.ml's, fitted on
     every customer, and their centres become the same `OrderedSegments` (`spark.py`).
@@ -73,7 +77,15 @@ def fit_segment_model(
         customers_count,
         clusterer.segment_sizes_.tolist(),
     )
-    return Pipeline([("features", feature_transformer), ("segments", clusterer)])
+    model = Pipeline([("features", feature_transformer), ("segments", clusterer)])
+    model.cleaning_statistics_ = cleaning_statistics
+    return model
+
+
+def cleaning_statistics_of(model: Pipeline) -> dict[str, Any] | None:
+    """What cleaning learned at training, saved with the model (None for a model saved before models
+    kept it)."""
+    return getattr(model, "cleaning_statistics_", None)
 
 
 def assign_segments(customers: pd.DataFrame, segment_model: Pipeline) -> pd.DataFrame:

@@ -15,6 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "customers_primary",
                     "feature_transformer",
+                    "cleaning_statistics",
                     "k_selection",
                     "algorithm_choice",
                     "params:clustering",

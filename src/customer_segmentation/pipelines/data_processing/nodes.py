@@ -19,7 +19,13 @@ from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 from customer_segmentation.schema import RESERVED_COLUMNS, UNKNOWN_CATEGORY, schema_from_params
 
-from .validation import coerce_numeric, normalise_categorical, schema_failures
+from .validation import (
+    MAX_MAGNITUDE,
+    coerce_numeric,
+    magnitude_reason,
+    normalise_categorical,
+    schema_failures,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +168,13 @@ def validate_customers(
         if column.name not in typed.columns or column.role == "id":
             continue
         if column.role == "numeric":
-            typed[column.name], not_numeric = coerce_numeric(typed[column.name])
+            numbers, not_numeric = coerce_numeric(typed[column.name])
             for row in typed.index[not_numeric]:
                 reasons.setdefault(row, []).append(f"{column.name} is not a number")
+            too_large = numbers.abs() > MAX_MAGNITUDE
+            for row in typed.index[too_large]:
+                reasons.setdefault(row, []).append(magnitude_reason(column.name))
+            typed[column.name] = numbers.mask(too_large)
         else:
             typed[column.name] = normalise_categorical(typed[column.name], column.values)
     for row, row_reasons in schema_failures(typed, schema).items():
@@ -185,13 +195,34 @@ def without(customers: pd.DataFrame, record: pd.DataFrame) -> pd.DataFrame:
     return customers.drop(index=record.index) if len(record) else customers.copy(deep=False)
 
 
+def learned(params: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The cleaning statistics of `kind` ("fills", "fences") learned at training, when `params`
+    carries them (scoring: `scoring.nodes.scoring_cleaning_parameters`); None when training."""
+    statistics = params.get("learned_statistics")
+    return None if statistics is None else statistics.get(kind, {})
+
+
+def no_learned_value(params: dict[str, Any], column: str, what: str) -> DataValidationError:
+    return DataValidationError(
+        validation_message(
+            params["source_file"],
+            f"the segment model has no {what} learned for column '{column}'.",
+            f"a model trained on data with column '{column}' (run `kedro run` again)",
+            f"learned at training: {', '.join(learned(params, 'fills') or {}) or 'nothing'}",
+        )
+    )
+
+
 def impute_missing_values(
     customers: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, Any]]:
     """Apply each declared column's `missing` policy (impute_median, impute_mode, quarantine, keep).
 
-    Returns (rows kept, quarantine record, number of values imputed per column). Medians and modes
-    come from the rows that have a value; `keep` fills a categorical blank with "Unknown".
+    Returns (rows kept, quarantine record, number of values imputed per column, the fill value of
+    every imputed column). When training, medians and modes come from the rows that have a value
+    (every imputable column's, blank or not: scoring needs them all); when scoring, they are the
+    values learned at training (`learned_statistics` in `params`), so that a new customer's blank is
+    filled the same whoever else is in the batch. `keep` fills a categorical blank with "Unknown".
     """
     if is_spark(customers):
         return on_spark().impute_missing_values(customers, params)
@@ -199,39 +230,69 @@ def impute_missing_values(
     imputed = customers.copy(deep=False)
     quarantined: dict[object, list[str]] = {}
     counts: dict[str, int] = {}
+    fills: dict[str, Any] = {}
     for column in schema.columns:
         if column.role == "id" or column.name not in imputed.columns:
             continue
         blank = imputed[column.name].isna()
-        if not blank.any():
-            continue
-        if column.missing == "quarantine":
+        if column.missing not in ("impute_median", "impute_mode", "keep"):
             for row in imputed.index[blank]:
                 quarantined.setdefault(row, []).append(f"{column.name} missing")
             continue
-        present = imputed.loc[~blank, column.name]
-        if column.missing == "keep":
-            fill = UNKNOWN_CATEGORY
-        elif present.empty:
-            raise DataValidationError(
-                validation_message(
-                    params["source_file"],
-                    f"column '{column.name}' has no values to {column.missing} from.",
-                    f"some values in '{column.name}' (parameter data_processing.columns: "
-                    f"{column.name} missing: {column.missing})",
-                    "every value blank",
-                    example_rows(customers),
-                )
-            )
-        elif column.missing == "impute_median":
-            fill = float(present.median())
-        else:
-            fill = present.mode().sort_values().iloc[0]
-        imputed.loc[blank, column.name] = fill
-        counts[column.name] = int(blank.sum())
+        fill = fill_value(imputed[column.name], column, bool(blank.any()), params)
+        if fill is None:  # nothing to learn and nothing to fill
+            continue
+        fills[column.name] = fill
+        if blank.any():
+            imputed.loc[blank, column.name] = fill
+            counts[column.name] = int(blank.sum())
     record = quarantine_record(quarantined, "missing_values")
     logger.info("Missing values: imputed %s, quarantined %d rows", counts or "nothing", len(record))
-    return without(imputed, record), record, counts
+    return without(imputed, record), record, counts, fills
+
+
+def fill_value(values: pd.Series, column: Any, has_blanks: bool, params: dict[str, Any]) -> Any:
+    """A column's fill value: "Unknown" for `keep`, the learned value when scoring, else the batch's
+    median or mode. None when there is none and no blank needs one."""
+    if column.missing == "keep":
+        return UNKNOWN_CATEGORY
+    learned_fills = learned(params, "fills")
+    if learned_fills is not None:
+        if column.name not in learned_fills and has_blanks:
+            raise no_learned_value(params, column.name, f"{column.missing} value")
+        return learned_fills.get(column.name)
+    fill = batch_fill(values, column.missing)
+    if fill is None and has_blanks:
+        raise DataValidationError(
+            validation_message(
+                params["source_file"],
+                f"column '{column.name}' has no values to {column.missing} from.",
+                f"some values in '{column.name}' (parameter data_processing.columns: "
+                f"{column.name} missing: {column.missing})",
+                "every value blank",
+                example_rows(values.to_frame()),
+            )
+        )
+    return fill
+
+
+def batch_fill(values: pd.Series, policy: str) -> Any:
+    """The median (as a float) or the mode (ties: the smallest value) of the values present; None when
+    every value is blank."""
+    present = values.dropna()
+    if present.empty:
+        return None
+    if policy == "impute_median":
+        return float(present.median())
+    mode = present.mode().sort_values().iloc[0]
+    return mode.item() if hasattr(mode, "item") else mode
+
+
+def cleaning_statistics(fills: dict[str, Any], fences: dict[str, list[float]]) -> dict[str, Any]:
+    """What cleaning learned from the training customers, saved with the segment model: the fill
+    value of every imputed column and the IQR fences of every outlier-treated column. Scoring applies
+    these instead of learning them from the batch it is given."""
+    return {"fills": dict(fills), "fences": {c: list(map(float, f)) for c, f in fences.items()}}
 
 
 def repeats(ids: pd.Series) -> np.ndarray:
@@ -268,13 +329,8 @@ def iqr_bounds(values: pd.Series, multiplier: float) -> tuple[float, float]:
     return q1 - multiplier * spread, q3 + multiplier * spread
 
 
-def treat_outliers(
-    customers: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """Apply `outliers.policy`: none, clip_iqr (clip to the Tukey fences) or quarantine_iqr.
-
-    Returns (rows kept, quarantine record, number of values outside the fences per column).
-    """
+def outlier_columns(customers: Any, params: dict[str, Any]) -> list[str]:
+    """The columns `outliers.policy` applies to (checked against the declared numeric columns)."""
     settings = params["outliers"]
     policy = settings["policy"]
     if policy not in {"none", "clip_iqr", "quarantine_iqr"}:
@@ -289,18 +345,42 @@ def treat_outliers(
             f"parameter data_processing.outliers.columns: expected declared numeric columns "
             f"({', '.join(numeric)}) or null, found {unknown!r}"
         )
-    columns = [c for c in columns if c in customers.columns] if policy != "none" else []
+    return [c for c in columns if c in customers.columns] if policy != "none" else []
+
+
+def treat_outliers(
+    customers: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], dict[str, list[float]]]:
+    """Apply `outliers.policy`: none, clip_iqr (clip to the Tukey fences) or quarantine_iqr.
+
+    Returns (rows kept, quarantine record, number of values outside the fences per column, the
+    fences per column). When training the fences come from the customers; when scoring they are the
+    fences learned at training (`learned_statistics` in `params`).
+    """
+    settings = params["outliers"]
+    policy = settings["policy"]
+    columns = outlier_columns(customers, params)
+    learned_fences = learned(params, "fences")
+    if learned_fences is not None:
+        missing = [c for c in columns if c not in learned_fences]
+        if missing:
+            raise no_learned_value(params, missing[0], "outlier fences")
     if is_spark(customers):
         if not columns:
-            return customers, on_spark().empty_record(customers, "outliers"), {}
-        return on_spark().treat_outliers(customers, params, columns)
+            return customers, on_spark().empty_record(customers, "outliers"), {}, {}
+        return on_spark().treat_outliers(customers, params, columns, learned_fences)
     treated = customers.copy(deep=False)
     counts: dict[str, int] = {}
+    fences: dict[str, list[float]] = {}
     if policy == "none":
-        return treated, quarantine_record({}, "outliers"), counts
+        return treated, quarantine_record({}, "outliers"), counts, fences
     reasons: dict[object, list[str]] = {}
     for column in columns:
-        low, high = iqr_bounds(treated[column], settings["iqr_multiplier"])
+        if learned_fences is not None:
+            low, high = learned_fences[column]
+        else:
+            low, high = iqr_bounds(treated[column], settings["iqr_multiplier"])
+        fences[column] = [float(low), float(high)]
         outside = (treated[column] < low) | (treated[column] > high)
         counts[column] = int(outside.sum())
         if policy == "clip_iqr":
@@ -315,7 +395,7 @@ def treat_outliers(
         counts,
         len(record),
     )
-    return without(treated, record), record, counts
+    return without(treated, record), record, counts, fences
 
 
 def collect_quarantine(customers: pd.DataFrame, *records: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from .features import build_features
 from .nodes import (
     build_data_quality_report,
     build_primary_table,
+    cleaning_statistics,
     collect_quarantine,
     declare_schema,
     impute_missing_values,
@@ -33,7 +34,12 @@ def create_cleaning_pipeline(parameters: str = "params:data_processing") -> Pipe
             Node(
                 impute_missing_values,
                 ["customers_validated", parameters],
-                ["customers_imputed", "missing_value_quarantine", "imputation_counts"],
+                [
+                    "customers_imputed",
+                    "missing_value_quarantine",
+                    "imputation_counts",
+                    "imputation_values",
+                ],
                 name="impute_missing_values_node",
             ),
             Node(
@@ -45,7 +51,7 @@ def create_cleaning_pipeline(parameters: str = "params:data_processing") -> Pipe
             Node(
                 treat_outliers,
                 ["customers_unique", parameters],
-                ["customers_treated", "outlier_quarantine", "outlier_counts"],
+                ["customers_treated", "outlier_quarantine", "outlier_counts", "outlier_fences"],
                 name="treat_outliers_node",
             ),
             Node(
@@ -99,6 +105,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="standardise_columns_node",
             ),
             cleaning,
+            Node(
+                cleaning_statistics,
+                ["imputation_values", "outlier_fences"],
+                "cleaning_statistics",
+                name="cleaning_statistics_node",
+            ),
             Node(
                 declare_schema,
                 ["customers_primary", "params:data_processing"],

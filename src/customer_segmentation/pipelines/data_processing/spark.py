@@ -20,7 +20,8 @@ from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 from customer_segmentation.schema import UNKNOWN_CATEGORY, Schema, schema_from_params
 
-from .validation import failure_reason
+from .nodes import learned, no_learned_value
+from .validation import MAX_MAGNITUDE, failure_reason, magnitude_reason
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ def validate_customers(customers: DataFrame, params: dict[str, Any]) -> tuple[Da
             number = text.try_cast("double")
             unusable = number.isNull() | F.isnan(number) | (F.abs(number) == float("inf"))
             checks.append((~blank(column.name) & unusable, f"{column.name} is not a number"))
-            typed[column.name] = F.when(~unusable, number)
+            too_large = ~unusable & (F.abs(number) > MAX_MAGNITUDE)
+            checks.append((F.coalesce(too_large, F.lit(False)), magnitude_reason(column.name)))
+            typed[column.name] = F.when(~unusable & ~too_large, number)
         else:
             spellings = [F.lit(x) for pair in column.values.items() for x in pair]
             spelled = F.create_map(*spellings)[F.lower(text)] if spellings else F.lit(None)
@@ -121,10 +124,12 @@ def validate_customers(customers: DataFrame, params: dict[str, Any]) -> tuple[Da
 
 def impute_missing_values(
     customers: DataFrame, params: dict[str, Any]
-) -> tuple[DataFrame, DataFrame, dict[str, int]]:
-    """Each declared column's `missing` policy, as `nodes.impute_missing_values`: the median and
-    mode come from the rows that have a value (the mode's ties go to the smallest value)."""
+) -> tuple[DataFrame, DataFrame, dict[str, int], dict[str, Any]]:
+    """Each declared column's `missing` policy, as `nodes.impute_missing_values`: when training the
+    median and mode come from the rows that have a value (the mode's ties go to the smallest value),
+    when scoring they are the values learned at training."""
     schema = schema_from_params(params)
+    learned_fills = learned(params, "fills")
     columns = [c for c in schema.columns if c.role != "id" and c.name in customers.columns]
     blanks = customers.select(
         *[F.sum(F.col(c.name).isNull().cast("long")).alias(c.name) for c in columns]
@@ -132,20 +137,36 @@ def impute_missing_values(
     counts: dict[str, int] = {}
     fills: dict[str, Any] = {}
     quarantine_checks: list[tuple[SparkColumn, str]] = []
-    for column in [c for c in columns if (blanks[c.name] or 0) > 0]:
+    for column in columns:
+        blank = int(blanks[column.name] or 0)
         if column.missing == "quarantine":
-            quarantine_checks.append((F.col(column.name).isNull(), f"{column.name} missing"))
+            if blank:
+                quarantine_checks.append((F.col(column.name).isNull(), f"{column.name} missing"))
             continue
-        fills[column.name] = _fill_value(customers, column.name, column.missing, params)
-        counts[column.name] = int(blanks[column.name])
-    imputed = customers.fillna(fills) if fills else customers
+        if learned_fills is not None and column.missing != "keep":
+            if column.name not in learned_fills:
+                if not blank:
+                    continue
+                raise no_learned_value(params, column.name, f"{column.missing} value")
+            fills[column.name] = learned_fills[column.name]
+        else:
+            fills[column.name] = _fill_value(customers, column.name, column.missing, params, blank)
+            if fills[column.name] is None:
+                del fills[column.name]
+                continue
+        if blank:
+            counts[column.name] = blank
+    to_fill = {name: value for name, value in fills.items() if name in counts}
+    imputed = customers.fillna(to_fill) if to_fill else customers
     flagged = imputed.withColumn("_reason", reasons(*quarantine_checks)).cache()
     quarantine = record(flagged, F.col("_reason"), "missing_values")
     logger.info("Missing values (Spark): imputed %s", counts or "nothing")
-    return flagged.where(F.col("_reason").isNull()).drop("_reason"), quarantine, counts
+    return flagged.where(F.col("_reason").isNull()).drop("_reason"), quarantine, counts, fills
 
 
-def _fill_value(customers: DataFrame, name: str, policy: str, params: dict[str, Any]) -> Any:
+def _fill_value(
+    customers: DataFrame, name: str, policy: str, params: dict[str, Any], blank: int
+) -> Any:
     if policy == "keep":
         return UNKNOWN_CATEGORY
     present = customers.where(F.col(name).isNotNull())
@@ -157,6 +178,8 @@ def _fill_value(customers: DataFrame, name: str, policy: str, params: dict[str, 
         )
         median = None if top is None else top[0]
     if median is None:
+        if not blank:
+            return None
         raise DataValidationError(
             validation_message(
                 params["source_file"],
@@ -182,17 +205,26 @@ def remove_duplicate_customers(
 
 
 def treat_outliers(
-    customers: DataFrame, params: dict[str, Any], columns: list[str]
-) -> tuple[DataFrame, DataFrame, dict[str, int]]:
+    customers: DataFrame,
+    params: dict[str, Any],
+    columns: list[str],
+    learned_fences: dict[str, list[float]] | None = None,
+) -> tuple[DataFrame, DataFrame, dict[str, int], dict[str, list[float]]]:
     """`outliers.policy` clip_iqr or quarantine_iqr on `columns` (checked by the caller), with the
-    Tukey fences from exact quartiles (linear interpolation, as pandas)."""
+    Tukey fences from exact quartiles (linear interpolation, as pandas) when training, the fences
+    learned at training when scoring."""
     settings = params["outliers"]
     multiplier = settings["iqr_multiplier"]
-    quartiles = customers.select(*[F.percentile(c, [0.25, 0.75]).alias(c) for c in columns]).first()
-    fences = {}
-    for column in columns:
-        q1, q3 = quartiles[column]
-        fences[column] = (q1 - multiplier * (q3 - q1), q3 + multiplier * (q3 - q1))
+    if learned_fences is not None:
+        fences = {c: tuple(learned_fences[c]) for c in columns}
+    else:
+        quartiles = customers.select(
+            *[F.percentile(c, [0.25, 0.75]).alias(c) for c in columns]
+        ).first()
+        fences = {}
+        for column in columns:
+            q1, q3 = quartiles[column]
+            fences[column] = (q1 - multiplier * (q3 - q1), q3 + multiplier * (q3 - q1))
     outside_of = {c: (F.col(c) < low) | (F.col(c) > high) for c, (low, high) in fences.items()}
     outside_counts = customers.select(
         *[F.sum(outside.cast("long")).alias(c) for c, outside in outside_of.items()]
@@ -209,7 +241,8 @@ def treat_outliers(
             checks.append((outside, f"{column} outlier (outside {low:g}..{high:g})"))
     flagged = treated.withColumn("_reason", reasons(*checks)).cache()
     quarantine = record(flagged, F.col("_reason"), "outliers")
-    return flagged.where(F.col("_reason").isNull()).drop("_reason"), quarantine, counts
+    kept = flagged.where(F.col("_reason").isNull()).drop("_reason")
+    return kept, quarantine, counts, {c: [float(lo), float(hi)] for c, (lo, hi) in fences.items()}
 
 
 def empty_record(customers: DataFrame, step: str) -> DataFrame:

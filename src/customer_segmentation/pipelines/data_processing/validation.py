@@ -31,6 +31,15 @@ def normalise_categorical(values: pd.Series, spellings: dict[str, str]) -> pd.Se
     return pd.Series(text.array.take(codes, allow_fill=True), index=values.index, name=values.name)
 
 
+# Numbers larger than this are quarantined in every numeric column: beyond 2**53 (9.0e15) a double no
+# longer holds every whole number, and a value of 1e200 would overflow the model's squared distances.
+MAX_MAGNITUDE = 1e15
+
+
+def magnitude_reason(column: str) -> str:
+    return f"{column} out of range (magnitude above {MAX_MAGNITUDE:g})"
+
+
 def coerce_numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse text as numbers; return (numbers with NaN for blanks and non-numbers, mask of non-numbers).
 

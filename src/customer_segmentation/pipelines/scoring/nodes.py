@@ -10,7 +10,11 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.errors import DataValidationError, validation_message
 from customer_segmentation.models import UNASSIGNED, UNASSIGNED_NAME
-from customer_segmentation.pipelines.clustering.nodes import assign_segments, model_features_of
+from customer_segmentation.pipelines.clustering.nodes import (
+    assign_segments,
+    cleaning_statistics_of,
+    model_features_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +29,10 @@ def scoring_feature_parameters(
 def scoring_cleaning_parameters(
     data_processing: dict[str, Any], scoring: dict[str, Any], segment_model: Pipeline
 ) -> dict[str, Any]:
-    """The data_processing parameters for the new file: its own name in messages, and as required
+    """The data_processing parameters for the new file: its own name in messages, as required
     columns the customer id plus the columns the saved model was trained on (other declared columns
-    are checked when present)."""
+    are checked when present), and the fill values and outlier fences learned at training
+    (`learned_statistics`): a new customer is cleaned the same whoever else is in the file."""
     needed = model_features_of(segment_model)
     declared = {column.get("name") for column in data_processing["columns"]}
     undeclared = [name for name in needed if name not in declared]
@@ -46,8 +51,17 @@ def scoring_cleaning_parameters(
         {**column, "required": column.get("role") == "id" or column.get("name") in needed}
         for column in data_processing["columns"]
     ]
+    statistics = cleaning_statistics_of(segment_model)
+    if statistics is None:
+        logger.warning(
+            "The segment model %s was saved without its cleaning statistics: blanks and outliers "
+            "of %s are treated with statistics of the file itself (run `kedro run` to retrain)",
+            getattr(segment_model, "source_", ""),
+            scoring["source_file"],
+        )
     return {
         **data_processing,
+        **({} if statistics is None else {"learned_statistics": statistics}),
         "columns": columns,
         "source_file": scoring["source_file"],
         "required_because": f"(the segment model was trained on {', '.join(needed)})",
