@@ -137,14 +137,15 @@ def raw_frame(rows: list[list[Any]], header: list[str] | None = None) -> pd.Data
 
 
 def copy_project(target: Path) -> Path:
-    """Copy what `kedro run` needs (pyproject, conf without local, raw data, empty layers) to `target`."""
+    """Copy what `kedro run` and `make serve` need (pyproject, Makefile, conf without local, raw data,
+    empty layers) to `target`."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(
         PROJECT_ROOT / "src",
         target / "src",
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
     )
-    for name in ("pyproject.toml", ".telemetry"):
+    for name in ("pyproject.toml", ".telemetry", "Makefile"):
         shutil.copy2(PROJECT_ROOT / name, target / name)
     shutil.copytree(PROJECT_ROOT / ".streamlit", target / ".streamlit")
     shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))

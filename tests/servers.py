@@ -8,6 +8,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ class ServerUrl(str):
     """The base URL of a started server; `pid` is its process (and process group) id."""
 
     pid: int
+    seconds_to_ready: float
 
 
 def free_port(first: int = 4200, last: int = 4999) -> int:
@@ -37,6 +39,28 @@ def free_port(first: int = 4200, last: int = 4999) -> int:
                 continue
             return port
     raise AssertionError(f"no free port in {first}–{last}")
+
+
+@contextmanager
+def busy_machine(processes: int = 2) -> Iterator[None]:
+    """`processes` CPU-bound processes beside whatever runs inside (a machine that is busy)."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+def make_serve(port: int) -> list[str]:
+    """`make serve`'s own command line (the Makefile's recipe, default conf/base/service.yml), with
+    the test's virtual environment as the project's .venv (already installed: never re-installed)."""
+    venv = Path(sys.executable).parent.parent
+    stamp = venv / ".installed"
+    return ["make", "-o", str(stamp), "serve", f"VENV={venv}", f"SERVE_PORT={port}"]
 
 
 @contextmanager
@@ -73,6 +97,7 @@ def local_server(
                 time.sleep(0.5)
         started = ServerUrl(url)
         started.pid = server.pid
+        started.seconds_to_ready = time.monotonic() - (deadline - timeout)
         yield started
     finally:
         if server.poll() is None:

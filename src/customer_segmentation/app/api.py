@@ -257,7 +257,7 @@ class ServedRun:
         return self.outputs
 
 
-@dataclass
+@dataclass(eq=False)  # one waiting request is only ever equal to itself
 class _Waiting:
     outputs: RunOutputs
     customers: pd.DataFrame
@@ -277,14 +277,13 @@ class Batcher:
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
         self.waiting: list[_Waiting] = []
-        self.running = False
+        self.drain: asyncio.Task | None = None  # kept: the loop holds only a weak reference
 
     async def score(self, outputs: RunOutputs, customers: pd.DataFrame) -> ScoredTable:
         answer = asyncio.get_running_loop().create_future()
         self.waiting.append(_Waiting(outputs, customers, outputs.batch_keys(customers), answer))
-        if not self.running:
-            self.running = True
-            asyncio.get_running_loop().create_task(self._drain())
+        if self.drain is None or self.drain.done():
+            self.drain = asyncio.get_running_loop().create_task(self._drain())
         return await answer
 
     def _next_batch(self) -> list[_Waiting]:
@@ -307,17 +306,19 @@ class Batcher:
         return batch
 
     async def _drain(self) -> None:
-        try:
-            while self.waiting:
-                batch = self._next_batch()
+        while self.waiting:
+            batch = self._next_batch()
+            try:
                 answers = await run_in_threadpool(self._score, batch)
-                for waiting, answer in zip(batch, answers, strict=True):
-                    if isinstance(answer, BaseException):
-                        waiting.answer.set_exception(answer)
-                    else:
-                        waiting.answer.set_result(answer)
-        finally:
-            self.running = False
+            except Exception as error:  # noqa: BLE001 (every waiting request gets an answer)
+                answers = [error] * len(batch)
+            for waiting, answer in zip(batch, answers, strict=True):
+                if waiting.answer.done():  # the client went away
+                    continue
+                if isinstance(answer, BaseException):
+                    waiting.answer.set_exception(answer)
+                else:
+                    waiting.answer.set_result(answer)
 
     @staticmethod
     def _score(batch: list[_Waiting]) -> list[ScoredTable | BaseException]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -176,17 +177,22 @@ class RunOutputs:
             config = {"type": "pandas.ExcelDataset", "load_args": {"dtype": str}}
         elif config.get("type") != RAW_DATASET:  # e.g. a SQL table or Parquet file in this env
             config = {"type": RAW_DATASET}
+        # kept under a name of its own: a browser's "new_customers [1].csv" or a name with "*" would
+        # be a glob pattern to fsspec; messages name the file as uploaded
+        stored = f"/upload-{uuid.uuid4().hex}{PurePosixPath(name).suffix.lower()[:8]}"
         config = {
             "type": config["type"],
             "load_args": config.get("load_args", {}),
-            "filepath": f"memory:///{name}",
+            "filepath": f"memory://{stored}",
         }
         with _UPLOADS:
-            _MEMORY.pipe(f"/{name}", data)
+            _MEMORY.pipe_file(stored, data)
             try:
                 return AbstractDataset.from_config("upload", config).load()
-            except InputFileError as error:  # named by its in-memory path, "/<name>"
-                raise InputFileError(str(error).replace(f"/{name}", name, 1)) from error
+            except InputFileError as error:  # named by its in-memory path
+                raise InputFileError(
+                    str(error).replace(f"memory://{stored}", name).replace(stored, name)
+                ) from error
             except DatasetError as cause:
                 raise InputFileError(
                     validation_message(
@@ -194,11 +200,12 @@ class RunOutputs:
                         "the file cannot be read as a customer table.",
                         "a CSV file with a header row (or an .xlsx workbook whose first sheet has "
                         "one), one row per customer",
-                        str(cause.__cause__ or cause).splitlines()[0][:200],
+                        str(cause.__cause__ or cause).splitlines()[0][:200].replace(stored, name),
                     )
                 ) from cause
             finally:
-                _MEMORY.rm(f"/{name}")
+                if _MEMORY.exists(stored):
+                    _MEMORY.rm_file(stored)
 
     def score(self, customers_raw: pd.DataFrame, source: str) -> ScoredTable:
         """Score a raw table (every cell as text, as the raw dataset loads it) with the scoring

@@ -22,7 +22,7 @@ import uvicorn
 
 from customer_segmentation.app.server import OPTIONS, ConfiguredSlowClientProtocol, Limits
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("customer_segmentation.app.service")  # also when run as __main__
 
 
 @click.command()
@@ -83,6 +83,7 @@ def main(env: str | None, model_version: str | None, host: str, port: int) -> No
         log_level="info",
         access_log=bool(config.get("access_log", False)),
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,  # a stop never waits on a stuck request for long
         timeout_worker_healthcheck=int(config.get("worker_healthcheck_timeout_seconds", 30)),
     )
 

@@ -184,6 +184,48 @@ def test_outlier_policies(dp, policy, kept_rows, quarantined):
         assert kept["annual_income_k"].max() == 400
 
 
+def test_training_learns_every_fill_and_scoring_applies_them_whatever_the_batch(dp):
+    valid, _ = validate_customers(standardised(CLEAN_ROWS, dp), dp)
+    _, _, counts, fills = impute_missing_values(valid, dp)
+    assert counts == {}  # nothing blank, yet every imputable column's value is learned
+    assert fills == {"gender": "Female", "age": pd.Series([19, 21, 35, 64]).median()}
+    scoring = {**dp, "learned_statistics": {"fills": {"gender": "Male", "age": 77.0}}}
+    for batch in ([[9, None, None, 50, 50]], [[9, None, None, 50, 50], *CLEAN_ROWS]):
+        valid, _ = validate_customers(standardised(batch, scoring), scoring)
+        kept, _, counts, _ = impute_missing_values(valid, scoring)
+        assert (kept.loc[0, "age"], kept.loc[0, "gender"]) == (77.0, "Male")
+        assert counts == {"gender": 1, "age": 1}
+
+
+def test_scoring_without_a_learned_value_for_a_blank_column_names_it(dp):
+    scoring = {**dp, "learned_statistics": {"fills": {"gender": "Male"}}}
+    valid, _ = validate_customers(standardised([[9, "Male", None, 50, 50]], scoring), scoring)
+    with pytest.raises(
+        DataValidationError, match="no impute_median value learned for column 'age'"
+    ):
+        impute_missing_values(valid, scoring)
+
+
+def test_scoring_applies_the_outlier_fences_learned_at_training(dp):
+    dp["outliers"]["policy"] = "quarantine_iqr"
+    valid, _ = validate_customers(standardised(OUTLIER_ROWS, dp), dp)
+    *_, fences = treat_outliers(valid, dp)
+    low, high = fences["annual_income_k"]
+    assert low < 50 and 56 < high < 400
+    scoring = {**dp, "learned_statistics": {"fills": {}, "fences": fences}}
+    one = [[7, "Male", 30, 400, 50]]  # alone, its own quartiles would have no outlier
+    valid, _ = validate_customers(standardised(one, scoring), scoring)
+    kept, record, _, _ = treat_outliers(valid, scoring)
+    assert kept.empty and record["reason"].iloc[0].startswith("annual_income_k outlier")
+
+
+def test_numbers_beyond_1e15_are_quarantined_as_out_of_range(dp):
+    rows = [[1, "Male", 30, "1e200", 50], [2, "Male", 30, "-2e15", 50], [3, "Male", 30, 1e15, 50]]
+    valid, record = validate_customers(standardised(rows, dp), dp)
+    assert valid["customer_id"].tolist() == ["3"]
+    assert record["reason"].tolist() == ["annual_income_k out of range (magnitude above 1e+15)"] * 2
+
+
 # --- quarantine, primary table, report --------------------------------------------------------
 
 
