@@ -85,7 +85,10 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
 def test_an_uploaded_file_is_scored_and_a_broken_one_explained(page, ran_project, tmp_path):
     sidebar_link(page, "Score a file")
     upload = page.locator("input[type=file]")
-    upload.set_input_files(str(ran_project / "data/01_raw/new_customers.csv"))
+    # what a browser names a second download of the same file
+    second = tmp_path / "new_customers [1].csv"
+    second.write_bytes((ran_project / "data/01_raw/new_customers.csv").read_bytes())
+    upload.set_input_files(str(second))
     expect(page.get_by_text("60 in = 58 kept + 2 quarantined")).to_be_visible()
     expect(page.get_by_role("heading", name="Scored customers (58)")).to_be_visible()
     expect(page.get_by_role("heading", name="Quarantined rows (2), with reasons")).to_be_visible()
@@ -96,11 +99,11 @@ def test_an_uploaded_file_is_scored_and_a_broken_one_explained(page, ran_project
     assert scored["segment_id"].tolist() == expected["segment_id"].tolist()
     page.screenshot(path=str(tmp_path / "scored.png"))
 
-    broken = tmp_path / "no_income.csv"
+    broken = tmp_path / "no_income**.csv"
     broken.write_text("CustomerID,Age,Spending Score (1-100)\n1,30,50\n")
     upload.set_input_files(str(broken))
-    expect(page.get_by_text("no_income.csv cannot be scored:")).to_be_visible()
-    message = page.get_by_text("no_income.csv: required column 'annual_income_k'")
+    expect(page.get_by_text("no_income**.csv cannot be scored:")).to_be_visible()
+    message = page.get_by_text("no_income**.csv: required column 'annual_income_k'")
     expect(message).to_be_visible()
     assert "Traceback" not in page.inner_text("body")
     page.screenshot(path=str(tmp_path / "broken.png"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from customer_segmentation.app.outputs import NoRunYet, RunOutputs
+from customer_segmentation.app.outputs import _MEMORY, NoRunYet, RunOutputs
 from customer_segmentation.errors import DataValidationError
 from tests.conftest import copy_project, latest, versions
 
@@ -113,3 +115,41 @@ def test_a_pinned_run_version_reads_that_runs_model_and_outputs(ran_twice):
     raw = first.read_upload("new_customers.csv", (ran_copy / NEW_CUSTOMERS).read_bytes())
     assert first.score(raw, "new_customers.csv").customers["segment_id"].max() == 5
     assert newest.score(raw, "new_customers.csv").customers["segment_id"].max() == 4
+
+
+@pytest.mark.parametrize("name", ["new_customers [1].csv", "a**b?.csv", "[x].csv", "../up/x.csv"])
+def test_any_upload_name_is_read_and_the_upload_freed(outputs, ran_project, name):
+    data = (ran_project / NEW_CUSTOMERS).read_bytes()
+    assert len(outputs.read_upload(name, data)) == 60
+    with pytest.raises(DataValidationError, match=re.escape(f"{name.split('/')[-1]}: the file")):
+        outputs.read_upload(name, b"\xff\xfe broken,\n1")
+    assert _MEMORY.find("/") == []  # nothing left behind
+
+
+def test_a_table_whose_every_row_is_invalid_comes_back_as_its_quarantine(outputs):
+    raw = pd.DataFrame(
+        {"CustomerID": ["1", "2"], "Age": ["-4", "30"], "Annual Income (k$)": ["50", "1e300"]}
+        | {"Spending Score (1-100)": ["50", "50"]}
+    )
+    result = outputs.score(raw, "two.csv")
+    assert result.customers.empty and list(result.customers.columns)[:2] == [
+        "customer_id",
+        "segment_id",
+    ]
+    assert result.quarantine["reason"].tolist() == [
+        "age not between 0 and 120",
+        "annual_income_k out of range (magnitude above 1e+15)",
+    ]
+    assert result.quality["rows_in"] == 2
+
+
+def test_tables_scored_together_get_what_each_gets_alone(outputs, ran_project):
+    shipped = pd.read_csv(ran_project / NEW_CUSTOMERS, dtype=str)
+    tables = [shipped.iloc[i : i + 7].reset_index(drop=True) for i in range(0, 28, 7)]
+    together = outputs.score_together(tables, "request body")
+    for table, answer in zip(tables, together, strict=True):
+        alone = outputs.score(table, "request body")
+        pd.testing.assert_frame_equal(answer.customers, alone.customers)
+        # (an empty quarantine's reason column has no text dtype alone)
+        pd.testing.assert_frame_equal(answer.quarantine, alone.quarantine, check_dtype=False)
+        assert answer.quality["rows_in"] == alone.quality["rows_in"] == 7
