@@ -39,7 +39,13 @@ def test_each_algorithm_segments_names_and_scores_end_to_end(trained, algorithm)
     params = fast_parameters()
     inputs = {
         name: trained[name]
-        for name in ("customers_primary", "feature_transformer", "k_selection", "column_schema")
+        for name in (
+            "customers_primary",
+            "feature_transformer",
+            "cleaning_statistics",
+            "k_selection",
+            "column_schema",
+        )
     }
     inputs.update(
         {
