@@ -125,7 +125,7 @@ def test_a_csv_body_is_read_like_the_shipped_file(service, ran_project):
             ),
             "application/json",
             413,
-            f"{MAX_ROWS + 1} customers in one request; the limit is {MAX_ROWS}",
+            f"{MAX_ROWS + 1} rows in one request; the limit is {MAX_ROWS}",
         ),
     ],
 )

@@ -140,7 +140,8 @@ def check_csv_header(body: bytes, limits: Limits, separator: str) -> None:
 def check_rows(rows: int, limits: Limits) -> None:
     if rows > limits.max_rows:
         raise RequestRejected(
-            413, f"{rows} customers in one request; the limit is {limits.max_rows}"
+            413,
+            f"{rows} rows in one request; the limit is {limits.max_rows} (service.yml max_rows)",
         )
 
 
