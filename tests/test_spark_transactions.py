@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from tests.conftest import kedro, latest
+from tests.conftest import FAST, kedro, latest
 from tests.test_spark import spark_parts
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,8 @@ def test_kedro_run_env_spark_transactions_gives_the_transactions_answer(sequence
     pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
     pandas_rfm = pd.read_csv(latest(pandas / "07_model_output/rfm_scores.csv"))
     pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
-    kedro(project_copy, "run", "--env", "spark_transactions")
+    # with the parameters of the transactions run it is compared with (stability is not under test)
+    kedro(project_copy, "run", "--env", "spark_transactions", "--params", FAST)
     assert json.loads(latest(data / "08_reporting/line_accounting.json").read_text()) == accounting
     assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k
     rfm = pd.read_parquet(latest(data / "07_model_output/rfm_scores_spark.parquet"))
