@@ -265,7 +265,8 @@ class RunOutputs:
     def score_together(self, tables: list[pd.DataFrame], source: str) -> list[ScoredTable]:
         """Several raw tables with the same columns and no customer id in common, scored in one
         pipeline run and split again: each gets what `score` gives it alone (scoring applies the
-        statistics learned at training, so no row depends on another)."""
+        statistics learned at training, so no row depends on another). Raises `ValueError` when a
+        table's rows are not all accounted for (the caller then scores each table alone)."""
         offsets = np.cumsum([0, *map(len, tables)])
         merged = self.score(pd.concat(tables, ignore_index=True), source)
         column = self._raw_id_column(list(tables[0].columns))
@@ -283,6 +284,8 @@ class RunOutputs:
             quarantine = merged.quarantine.loc[mine].reset_index(drop=True)
             quarantine["source_line"] -= offsets[i]
             customers = merged.customers.loc[scored_owner == i].reset_index(drop=True)
+            if len(customers) + len(quarantine) != len(table):  # never an answer that loses rows
+                raise ValueError(f"rows of table {i} not accounted for after scoring together")
             quality = {
                 "rows_in": len(table),
                 "rows_kept": len(customers),
