@@ -35,6 +35,7 @@ from kedro.io import AbstractDataset, DatasetError, Version
 
 from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
 from customer_segmentation.pipeline_registry import stage_name
+from customer_segmentation.pipelines.data_processing.nodes import standard_names
 from customer_segmentation.runs import complete_runs, is_versioned, record_key, run_that_saved
 from customer_segmentation.schema import schema_from_params
 from customer_segmentation.session import workflow_of
@@ -257,8 +258,7 @@ class RunOutputs:
 
     def _raw_id_column(self, headers: list[Any]) -> Any:
         schema = schema_from_params(self.parameters["data_processing"])
-        mapping = schema.source_mapping()
-        names = [mapping.get(str(h).strip(), str(h).strip()) for h in headers]
+        names = standard_names(headers, schema)  # as standardise_columns names them
         matches = [h for h, n in zip(headers, names, strict=True) if n == schema.id_column]
         return matches[0] if len(matches) == 1 else None
 

@@ -68,6 +68,12 @@ def declare_schema(primary: pd.DataFrame, params: dict[str, Any]) -> dict[str, A
     return schema.to_dict()
 
 
+def standard_names(headers: Any, schema: Any) -> list[str]:
+    """The declared name of each source header (trimmed; an undeclared header keeps its text)."""
+    mapping = schema.source_mapping()
+    return [mapping.get(str(h).strip(), str(h).strip()) for h in headers]
+
+
 def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Rename source headers to the declared names; fail clearly on an empty file or missing columns.
 
@@ -86,9 +92,8 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 "an empty file",
             )
         )
-    mapping = schema.source_mapping()
     headers = [str(c).strip() for c in customers_raw.columns]
-    names = [mapping.get(h, h) for h in headers]
+    names = standard_names(customers_raw.columns, schema)
     clashes = sorted({n for n in names if names.count(n) > 1 or n in RESERVED_COLUMNS})
     if clashes:
         raise DataValidationError(
