@@ -51,21 +51,37 @@ def create_workflow(order_log: bool = False, spark: bool = False) -> dict[str, P
     reads, new customers are built from their own order lines, and the report gains an RFM section.
     With `spark` every customer table is a Spark table and the plots draw a sample."""
     processing = data_processing.create_pipeline()
-    scoring_stage = scoring.create_order_log_scoring() if order_log else scoring.create_pipeline()
+    # the order log's tables are Ibis tables; the customer-table stages read them as pandas or Spark
+    # tables: the same files, two catalog entries (Kedro transcoding: `customer_features@ibis`, ...)
+    reader = "spark" if spark else "pandas"
+    scoring_stage = (
+        scoring.create_order_log_scoring(reader="pandas") if order_log else scoring.create_pipeline()
+    )
     stages = {
         "data_processing": (
-            pipeline(processing, inputs={"customers_raw": "customer_features"})
+            pipeline(processing, inputs={"customers_raw": f"customer_features@{reader}"})
             if order_log
             else processing
         ),
         "model_selection": model_selection.create_pipeline(),
         "comparison": comparison.create_pipeline(),
         "clustering": clustering.create_pipeline(),
-        "reporting": reporting.create_pipeline(rfm=order_log, spark=spark),
+        "reporting": (
+            pipeline(
+                reporting.create_pipeline(rfm=True, spark=spark),
+                inputs={"rfm_scores": f"rfm_scores@{reader}"},
+            )
+            if order_log
+            else reporting.create_pipeline(rfm=False, spark=spark)
+        ),
         "monitoring": monitoring.create_pipeline(),
     }
     if order_log:
-        stages = {"customer_features": customer_features.create_pipeline(), **stages}
+        features = pipeline(
+            customer_features.create_pipeline(),
+            outputs={"customer_features": "customer_features@ibis", "rfm_scores": "rfm_scores@ibis"},
+        )
+        stages = {"customer_features": features, **stages}
     stages = {name: _stage(name, stage) for name, stage in stages.items()}
     # scoring keeps its own namespace (its intermediate tables are `scoring.*`); every scored batch
     # is compared with the training customers

@@ -1,40 +1,61 @@
 """Nodes of the customer_features pipeline: an order log in, one row of behaviour per customer out.
 
 Every line of the log ends in exactly one place: quarantined with a reason, netted against a
-cancellation, or used in a customer's features. `build_line_accounting` checks that sum. All steps are
-vectorised group-bys: no Python loop over customers or lines.
+cancellation, or used in a customer's features. `build_line_accounting` checks that sum.
+
+The rules are written once, as Ibis expressions: the nodes take and return Ibis tables, and the
+engine that computes them is the one the catalog's datasets connect to (DuckDB embedded by default,
+PySpark for `--env spark_transactions`, a SQL database such as PostgreSQL). What the engines do
+differently (line numbers, dates, numbers, rounding) is settled in `backends.py`. Only counts, the
+snapshot date and a few example rows leave the engine. A pandas table handed in (the explorer, the
+scoring service, tests) is computed by DuckDB in memory.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
-import numpy as np
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
-from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
+
+from .backends import NUMBER, engine, numbered, parsed_number, parsed_timestamp, rounded, scalar
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("invoice", "quantity", "invoice_date", "unit_price", "customer_id")
+DUPLICATE = "duplicate of line "
 
 
-def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def _table(lines: ir.Table | pd.DataFrame) -> ir.Table:
+    """An Ibis table: a pandas table (every cell as text) becomes an in-memory one."""
+    if isinstance(lines, pd.DataFrame):
+        return ibis.memtable(lines.astype(object).where(lines.notna(), None).astype("string"))
+    return lines
+
+
+def _examples(table: ir.Table, rows: int = 5) -> str:
+    return example_rows(table.limit(rows).to_pandas())
+
+
+def standardise_order_lines(lines_raw: ir.Table | pd.DataFrame, params: dict[str, Any]) -> ir.Table:
     """Rename the export's headers to the standard field names (`customer_features.columns`: field ->
-    the headers it may have); keep the values as delivered and add `source_line` (the file's line).
+    the headers it may have); keep the values as delivered (as text) and add `source_line` (the
+    file's line; a database table with its own `source_line` column keeps it).
 
     Stock code, description and country may be absent (an export of one row per invoice); the other
     fields are required, and a file without one of them stops with one message naming the file.
     """
     source = params["source_file"]
-    spark = is_spark(lines_raw)
-    if not len(lines_raw.columns) or (lines_raw.isEmpty() if spark else lines_raw.empty):
-        lines = lines_raw.count() if spark else len(lines_raw)
+    lines_raw = _table(lines_raw)
+    if not len(lines_raw.columns) or not scalar(lines_raw.limit(1).count()):
         raise DataValidationError(
             validation_message(source, "the order log is empty.", "a header and order lines",
-                               f"{len(lines_raw.columns)} columns, {lines} lines")
+                               f"{len(lines_raw.columns)} columns, 0 lines")
         )  # fmt: skip
     headers = {str(h).strip(): h for h in lines_raw.columns}
     renamed: dict[str, str] = {}
@@ -51,129 +72,120 @@ def standardise_order_lines(lines_raw: pd.DataFrame, params: dict[str, Any]) -> 
                 "; ".join(f"{f}: one of {params['columns'].get(f, [])}" for f in missing)
                 + " (customer_features.columns in conf/<env>/parameters_customer_features.yml)",
                 f"headers {list(lines_raw.columns)}",
-                example_rows(lines_raw.limit(5).toPandas() if spark else lines_raw),
+                _examples(lines_raw),
             )
         )
-    if spark:
-        return spark_module("customer_features").standardise_order_lines(lines_raw, renamed)
-    lines = lines_raw[list(renamed)].rename(columns=renamed)
-    lines.insert(0, "source_line", np.arange(2, len(lines) + 2))
-    return lines
+    kept = [h for h in lines_raw.columns if h in renamed or h == "source_line"]
+    lines = lines_raw.select(
+        *[lines_raw[h].cast("string").name(renamed[h]) for h in kept if h != "source_line"],
+        *(["source_line"] if "source_line" in kept else []),
+    )
+    return numbered(lines)
 
 
-def _duplicate_of(lines: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.Series]:
-    """Which lines exactly repeat an earlier line, and (for those) the earlier line's number."""
-    key = pd.util.hash_pandas_object(lines[columns], index=False)
-    repeat = key.duplicated().to_numpy()
-    first_line = pd.Series(lines["source_line"].to_numpy(), index=key.to_numpy())[~repeat]
-    return repeat, key[repeat].map(first_line)
+def count_lines(lines: ir.Table) -> int:
+    """The number of order lines in (for the line accounting)."""
+    return int(scalar(lines.count()))
 
 
-def _stripped(lines: pd.DataFrame, field: str) -> pd.Series:
-    if field not in lines:
-        return pd.Series(pd.NA, index=lines.index, dtype="string")
-    return lines[field].astype("string").str.strip()
+def _text(lines: ir.Table, field: str) -> ir.StringValue:
+    """A field's text, trimmed; null where the log has no such field."""
+    return lines[field].strip() if field in lines.columns else ibis.null("string")
 
 
-def clean_order_lines(
-    lines: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _id_text(ids: ir.StringValue) -> ir.StringValue:
+    """'17850.0' (an id column read as float by the exporting tool) -> '17850'."""
+    float_like = r"^[0-9]+[.]0+$"
+    return ibis.ifelse(ids.re_search(float_like), ids.re_extract(r"^([0-9]+)[.]", 1), ids)
+
+
+def _first_line_of_repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
+    """Per line, the first line with exactly the same delivered values (nulls equal), by one group-by
+    and a null-safe join (no window over the whole log)."""
+    firsts = lines.group_by(delivered).agg(_first_line=lines.source_line.min(), _n=lines.count())
+    repeated = firsts.filter(firsts._n > 1).drop("_n")
+    joined = lines.left_join(
+        repeated, [lines[c].identical_to(repeated[c]) for c in delivered]
+    )
+    return joined.select(*lines.columns, "_first_line")
+
+
+def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table, ir.Table]:
     """Typed order lines, and the quarantined lines with the first reason that applies:
 
     exact duplicate of an earlier line; missing customer id; unparseable date (by
     `date_format`, never guessed); unparseable quantity or price; non-product stock code
     (`non_product_codes`, case-insensitive); zero quantity; non-positive price.
 
-    Customer ids, invoices, items and countries come out as categoricals (a few bytes per line).
-    On Spark the same rules and reasons as Spark columns (`spark.py`).
+    Quantities and prices are exact decimals (DECIMAL(18, 4)); a number of 1e14 or more in magnitude
+    is unparseable.
     """
-    if is_spark(lines):
-        return spark_module("customer_features").clean_order_lines(lines, params)
+    on = engine(lines)
     delivered = [c for c in lines.columns if c != "source_line"]
-    customer_id = _id_text(_stripped(lines, "customer_id"))
-    invoice = _stripped(lines, "invoice").fillna("")
-    item = _stripped(lines, "stock_code")
-    dates = pd.to_datetime(
-        _stripped(lines, "invoice_date"), format=params["date_format"], errors="coerce"
-    )
-    quantity = pd.to_numeric(_stripped(lines, "quantity"), errors="coerce").to_numpy(float)
-    price = pd.to_numeric(_stripped(lines, "unit_price"), errors="coerce").to_numpy(float)
-    codes = {str(code).strip().upper() for code in params["non_product_codes"]}
-    repeat, first_line = _duplicate_of(lines, delivered)
-
+    lines = _first_line_of_repeats(lines, delivered)
+    customer_id = _id_text(_text(lines, "customer_id"))
+    item = _text(lines, "stock_code")
+    quantity = parsed_number(_text(lines, "quantity"))
+    price = parsed_number(_text(lines, "unit_price"))
+    date_format = params["date_format"]
+    codes = sorted({str(code).strip().upper() for code in params["non_product_codes"]})
     rules = [
-        ("duplicate", repeat),
-        ("missing customer id", customer_id.fillna("").eq("").to_numpy()),
-        (f"unparseable date (expected {params['date_format']})", dates.isna().to_numpy()),
-        ("unparseable quantity", ~np.isfinite(quantity)),
-        ("unparseable price", ~np.isfinite(price)),
-        ("non-product stock code", item.str.upper().isin(codes).fillna(False).to_numpy(bool)),
-        ("zero quantity", quantity == 0),
-        ("non-positive price", price <= 0),
-    ]
-    rule = np.zeros(
-        len(lines), dtype=np.int8
-    )  # 0: usable; else the first rule (1-based) that fails
-    for number, (_, failing) in reversed(list(enumerate(rules, start=1))):
-        rule[failing] = number
-    bad = rule > 0
-    reason = pd.Series(np.asarray([why for why, _ in rules], dtype=object)[rule[bad] - 1])
-    reason[rule[bad] == 1] = "duplicate of line " + first_line.astype(str).to_numpy()
-    quarantine = lines[bad].reset_index(drop=True).assign(reason=reason.to_numpy())
-    if bad.all():
-        counts = quarantine["reason"].value_counts()
+        (lines._first_line.notnull() & (lines._first_line != lines.source_line),
+         ibis.literal(DUPLICATE) + lines._first_line.cast("string")),
+        (customer_id.fill_null("") == "", "missing customer id"),
+        (parsed_timestamp(_text(lines, "invoice_date"), date_format, on).isnull(),
+         f"unparseable date (expected {date_format})"),
+        (quantity.isnull(), "unparseable quantity"),
+        (price.isnull(), "unparseable price"),
+        (item.upper().isin(codes).fill_null(False), "non-product stock code"),
+        (quantity == 0, "zero quantity"),
+        (price <= 0, "non-positive price"),
+    ]  # fmt: skip
+    reason = ibis.cases(*[(failing.fill_null(False), why) for failing, why in rules], else_=None)
+    flagged = lines.mutate(reason=reason)
+    quarantine = flagged.filter(flagged.reason.notnull()).select(
+        "source_line", *delivered, "reason"
+    )
+    good = flagged.filter(flagged.reason.isnull())
+    if not scalar(good.limit(1).count()):
+        counts = quarantine.reason.value_counts().order_by([ibis.desc("reason_count"), "reason"])
+        top = counts.limit(3).to_pandas()
         raise DataValidationError(
             validation_message(
                 params["source_file"],
-                f"no usable order line: all {len(lines):,} lines would be quarantined.",
+                f"no usable order line: all {count_lines(lines):,} lines would be quarantined.",
                 "order lines with a customer id, a date in the declared format "
-                f"(customer_features.date_format: {params['date_format']!r}), a number as "
+                f"(customer_features.date_format: {date_format!r}), a number as "
                 "quantity and price, a price above 0",
-                "; ".join(f"{why}: {n:,} lines" for why, n in counts.head(3).items()),
-                example_rows(quarantine),
+                "; ".join(f"{r.reason}: {r.reason_count:,} lines" for r in top.itertuples()),
+                _examples(quarantine.order_by("source_line")),
             )
         )
-
     prefix = params["cancellation_prefix"]
-    good = ~bad
-    plain_invoice = invoice.str.removeprefix(prefix)
-    clean = pd.DataFrame(
-        {
-            "source_line": lines["source_line"].to_numpy()[good],
-            "customer_id": customer_id[good].astype("category"),
-            "invoice": plain_invoice[good].astype("category"),
-            # the netting key: the stock code, or the invoice for a one-row-per-invoice export
-            "item": item.fillna(plain_invoice)[good].astype("category"),
-            "invoice_date": dates[good],
-            # a cancellation is negative whatever its sign in the file
-            "quantity": np.where(invoice.str.startswith(prefix), -np.abs(quantity), quantity)[good],
-            "unit_price": price[good],
-            "country": _stripped(lines, "country")[good].astype("category"),
-        }
-    ).reset_index(drop=True)
-    clean["is_cancellation"] = clean["quantity"] < 0
-    clean["item_is_product"] = "stock_code" in lines
-    logger.info("Order lines: %d usable, %d quarantined", len(clean), int(bad.sum()))
-    return clean, quarantine
+    invoice = _text(good, "invoice").fill_null("")
+    cancelled = invoice.startswith(prefix)
+    plain_invoice = ibis.ifelse(cancelled, invoice.substr(len(prefix)), invoice)
+    quantity = parsed_number(_text(good, "quantity"))
+    clean = good.select(
+        "source_line",
+        customer_id=_id_text(_text(good, "customer_id")),
+        invoice=plain_invoice,
+        # the netting key: the stock code, or the invoice for a one-row-per-invoice export
+        item=_text(good, "stock_code").fill_null(plain_invoice),
+        invoice_date=parsed_timestamp(_text(good, "invoice_date"), date_format, on),
+        # a cancellation is negative whatever its sign in the file
+        quantity=ibis.ifelse(cancelled, -quantity.abs(), quantity),
+        unit_price=parsed_number(_text(good, "unit_price")),
+        country=_text(good, "country"),
+    )
+    clean = clean.mutate(
+        is_cancellation=clean.quantity < 0,
+        item_is_product=ibis.literal("stock_code" in delivered),
+    )
+    return clean, quarantine.order_by("source_line")
 
 
-def count_lines(lines: pd.DataFrame) -> int:
-    """The number of order lines in (for the line accounting)."""
-    return lines.count() if is_spark(lines) else len(lines)
-
-
-def _id_text(ids: pd.Series) -> pd.Series:
-    """'17850.0' (an id column read as float by the exporting tool) -> '17850'."""
-    return ids.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-
-
-def _consumed(amount: np.ndarray, key: np.ndarray, matched: np.ndarray) -> np.ndarray:
-    """Per line, how much of its group's `matched` quantity it absorbs, lines taken in order."""
-    cumulative = pd.Series(amount).groupby(key, sort=False).cumsum().to_numpy()
-    return np.clip(matched - (cumulative - amount), 0, amount)
-
-
-def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
     """Net cancelled quantities against the same customer's purchases of the same item.
 
     Per customer and item, the cancelled quantity cancels purchased quantity up to what was bought:
@@ -183,177 +195,179 @@ def net_cancellations(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     negative line (it lowers net spend and counts in the return rate). Returns by a customer with no
     purchase left are quarantined ("return without a purchase"), since they describe no customer.
 
+    Running sums are taken only over the customer x item pairs that have both purchases and
+    cancellations; every other line keeps its quantity.
+
     Returns the lines with `status` (used | netted) and `net_quantity`, and that quarantine.
     """
-    if is_spark(clean):
-        return spark_module("customer_features").net_cancellations(clean)
-    lines = clean.sort_values(["invoice_date", "source_line"], kind="stable", ignore_index=True)
-    cancel = lines["is_cancellation"].to_numpy(bool)
-    amount = np.abs(lines["quantity"].to_numpy(float))
-    customer = lines["customer_id"].cat.codes.to_numpy(np.int64)
-    items = len(lines["item"].cat.categories) + 1
-    key = customer * items + lines["item"].cat.codes.to_numpy(np.int64)
-    bought = pd.Series(np.where(cancel, 0.0, amount)).groupby(key).transform("sum").to_numpy()
-    cancelled = pd.Series(np.where(cancel, amount, 0.0)).groupby(key).transform("sum").to_numpy()
-    matched = np.minimum(bought, cancelled)
-
-    consumed = np.empty(len(lines))
-    # the latest purchases first, the earliest cancellations first
-    for rows in (np.flatnonzero(~cancel)[::-1], np.flatnonzero(cancel)):
-        consumed[rows] = _consumed(amount[rows], key[rows], matched[rows])
-    remaining = amount - consumed
-    net_quantity = np.where(cancel, -remaining, remaining)
-    used = remaining > 0
-    lines["net_quantity"] = net_quantity
-    lines["status"] = pd.Categorical.from_codes(used.astype(np.int8), ["netted", "used"])
-
-    has_purchase = pd.Series(net_quantity > 0).groupby(customer).transform("any").to_numpy(bool)
-    orphan = used & ~has_purchase
-    quarantine = lines[orphan].assign(reason="return without a purchase by this customer")
-    lines = lines[~orphan].reset_index(drop=True)
-    logger.info(
-        "Netting: %d lines netted, %d unmatched return lines",
-        int((~used).sum()),
-        int((used & cancel & ~orphan).sum()),
+    key = ["customer_id", "item"]
+    cancel = clean.is_cancellation
+    amount = clean.quantity.abs()
+    pairs = clean.group_by(key).agg(
+        _bought=ibis.ifelse(cancel, 0, amount).sum(), _cancelled=ibis.ifelse(cancel, amount, 0).sum()
     )
-    return lines, quarantine.reset_index(drop=True)
+    pairs = pairs.filter((pairs._bought > 0) & (pairs._cancelled > 0))
+    pairs = pairs.select(*key, _matched=ibis.least(pairs._bought, pairs._cancelled))
+    columns = clean.columns
+    both = clean.join(pairs, key)
+    amount = both.quantity.abs()
+    by_pair = [*key, "is_cancellation"]
+    # the latest purchases first, the earliest cancellations first
+    latest_first = ibis.window(
+        group_by=by_pair,
+        order_by=[ibis.desc("invoice_date"), ibis.desc("source_line")],
+        preceding=None,
+        following=0,
+    )
+    earliest_first = ibis.window(
+        group_by=by_pair, order_by=["invoice_date", "source_line"], preceding=None, following=0
+    )
+    cumulative = ibis.ifelse(
+        both.is_cancellation, amount.sum().over(earliest_first), amount.sum().over(latest_first)
+    )
+    consumed = ibis.least(ibis.greatest(both._matched - (cumulative - amount), 0), amount)
+    netted_pairs = both.select(*columns, _remaining=(amount - consumed).cast(NUMBER))
+    others = clean.anti_join(pairs, key).select(
+        *columns, _remaining=clean.quantity.abs().cast(NUMBER)
+    )
+    lines = netted_pairs.union(others)
+    signed = ibis.ifelse(lines.is_cancellation, -lines._remaining, lines._remaining)
+    lines = lines.select(
+        *columns,
+        net_quantity=signed,
+        status=ibis.ifelse(lines._remaining > 0, "used", "netted"),
+    )
+    buyers = lines.filter(lines.net_quantity > 0).select("customer_id").distinct()
+    orphan = lines.filter(lines.status == "used").anti_join(buyers, "customer_id")
+    quarantine = orphan.mutate(reason=ibis.literal("return without a purchase by this customer"))
+    kept = lines.filter((lines.status == "netted") | lines.customer_id.isin(buyers.customer_id))
+    return kept, quarantine.order_by("source_line")
 
 
-def snapshot_date(lines: pd.DataFrame, params: dict[str, Any]) -> pd.Timestamp:
+def snapshot_date(lines: ir.Table, params: dict[str, Any]) -> datetime.date:
     """`snapshot_date` from parameters, or the day after the last invoice in the log."""
-    if is_spark(lines):
-        return spark_module("customer_features").snapshot_date(lines, params)
     if params.get("snapshot_date"):
-        return pd.Timestamp(params["snapshot_date"]).normalize()
-    return lines["invoice_date"].max().normalize() + pd.Timedelta(days=1)
+        return pd.Timestamp(params["snapshot_date"]).date()
+    return pd.Timestamp(scalar(lines.invoice_date.max())).date() + datetime.timedelta(days=1)
 
 
-def _mode_by(values: pd.Series, groups: pd.Series) -> pd.Series:
-    """Most frequent value per group; ties go to the alphabetically first."""
-    counts = pd.DataFrame({"g": groups, "v": values}).groupby(["g", "v"], observed=True).size()
-    counts = counts.reset_index(name="n")
-    counts = counts.sort_values(["g", "n", "v"], ascending=[True, False, True], kind="stable")
-    return counts.drop_duplicates("g").set_index("g")["v"]
+def _no_purchase(net_lines: ir.Table, params: dict[str, Any]) -> DataValidationError:
+    return DataValidationError(
+        validation_message(
+            params["source_file"],
+            "no customer has a purchase left after netting cancellations.",
+            "purchases (positive quantities, invoices not starting with "
+            f"{params['cancellation_prefix']!r}) by identified customers",
+            f"{count_lines(net_lines):,} usable lines, all cancelled, cancelling or returns",
+            _examples(net_lines.drop("item_is_product").order_by("source_line")),
+        )
+    )
 
 
-def build_customer_features(net_lines: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def _country_mode(buys: ir.Table) -> ir.Table:
+    """Each customer's most frequent country (blank for none); ties go to the alphabetically first."""
+    counts = buys.group_by(["customer_id", buys.country.fill_null("").name("country")]).agg(
+        _n=buys.count()
+    )
+    first = ibis.window(group_by="customer_id", order_by=[ibis.desc("_n"), "country"])
+    ranked = counts.mutate(_rank=ibis.row_number().over(first))
+    return ranked.filter(ranked._rank == 0).select("customer_id", "country")
+
+
+def build_customer_features(net_lines: ir.Table, params: dict[str, Any]) -> ir.Table:
     """One row per customer with a purchase left after netting, sorted by customer id:
 
     recency (days from the last purchase to the snapshot date), frequency (distinct invoices),
-    monetary (net spend: purchases after netting minus unmatched returns), average order value,
-    tenure (days from the first purchase to the snapshot), distinct products (when the log has stock
-    codes), mean days between orders (for a one-order customer: the days since that order, a lower
-    bound), return rate (unmatched returns / (purchases + unmatched returns), by value) and country
-    (the customer's most frequent, when the log has one).
+    monetary (net spend: purchases after netting minus unmatched returns, summed exactly), average
+    order value, tenure (days from the first purchase to the snapshot), distinct products (when the
+    log has stock codes), mean days between orders (for a one-order customer: the days since that
+    order, a lower bound), return rate (unmatched returns / (purchases + unmatched returns), by
+    value) and country (the customer's most frequent, when the log has one). Figures are rounded
+    half to even (money to cents).
     """
-
-    def no_purchase(lines: int, examples: pd.DataFrame) -> DataValidationError:
-        return DataValidationError(
-            validation_message(
-                params["source_file"],
-                "no customer has a purchase left after netting cancellations.",
-                "purchases (positive quantities, invoices not starting with "
-                f"{params['cancellation_prefix']!r}) by identified customers",
-                f"{lines:,} usable lines, all cancelled, cancelling or returns",
-                example_rows(examples),
-            )
+    used = net_lines.filter(net_lines.status == "used")
+    used = used.mutate(_value=used.net_quantity * used.unit_price, _day=used.invoice_date.date())
+    buys = used.filter(used.net_quantity > 0)
+    if not scalar(buys.limit(1).count()):
+        raise _no_purchase(net_lines, params)
+    snapshot = ibis.literal(snapshot_date(net_lines, params))
+    per = buys.group_by("customer_id").agg(
+        _first=buys._day.min(),
+        _last=buys._day.max(),
+        frequency=buys.invoice.nunique(),
+        _gross=buys._value.sum(),
+        distinct_products=buys.item.nunique(),
+    )
+    back = used.filter(used.net_quantity < 0)
+    returned = back.group_by("customer_id").agg(_returned=(-back._value).sum())
+    per = per.left_join(returned, "customer_id").drop("customer_id_right")
+    gross = per._gross.cast("float64")
+    returned_value = per._returned.fill_null(0).cast("float64")
+    monetary = per._gross - per._returned.fill_null(0)  # exact
+    recency = snapshot.delta(per._last, unit="day")
+    span = per._last.delta(per._first, unit="day")
+    features = per.select(
+        customer_id=per.customer_id.cast("string"),
+        recency=recency.cast("int64"),
+        frequency=per.frequency.cast("int64"),
+        monetary=rounded(monetary, 2),
+        average_order_value=rounded(monetary, 2, per=per.frequency),
+        tenure=snapshot.delta(per._first, unit="day").cast("int64"),
+        distinct_products=per.distinct_products.cast("int64"),
+        mean_days_between_orders=rounded(
+            ibis.ifelse(per.frequency > 1, span / (per.frequency - 1), recency.cast("float64")), 1
+        ),
+        return_rate=rounded(returned_value / (gross + returned_value), 4),
+    )
+    flags = net_lines.aggregate(
+        products=net_lines.item_is_product.cast("int8").min(),
+        countries=net_lines.country.notnull().cast("int8").max(),
+    ).to_pandas()
+    if not flags["products"].iloc[0]:  # a one-row-per-invoice export: no products
+        features = features.drop("distinct_products")
+    if flags["countries"].iloc[0]:
+        features = features.left_join(_country_mode(buys), "customer_id").drop(
+            "customer_id_right"
         )
-
-    if is_spark(net_lines):
-        return spark_module("customer_features").build_customer_features(
-            net_lines, params, no_purchase
-        )
-    used = (net_lines["status"] == "used").to_numpy(bool)
-    quantity = net_lines["net_quantity"].to_numpy(float)
-    value = quantity * net_lines["unit_price"].to_numpy(float)
-    buy, back = used & (quantity > 0), used & (quantity < 0)
-    if not buy.any():
-        raise no_purchase(len(net_lines), net_lines.drop(columns=["item_is_product"]))
-    snapshot = snapshot_date(net_lines, params)
-    buys = pd.DataFrame(
-        {
-            "customer_id": net_lines["customer_id"][buy],
-            "day": net_lines["invoice_date"][buy].dt.normalize(),
-            "invoice": net_lines["invoice"][buy],
-            "item": net_lines["item"][buy],
-            "value": value[buy],
-        }
-    )
-    per = buys.groupby("customer_id", observed=True, sort=True)
-    first, last = per["day"].min(), per["day"].max()
-    frequency = per["invoice"].nunique()
-    gross = per["value"].sum()
-    returned = (
-        pd.Series(-value[back])
-        .groupby(net_lines["customer_id"][back].to_numpy(), observed=True)
-        .sum()
-    )
-    returned = returned.reindex(gross.index, fill_value=0.0)
-    monetary = gross - returned
-    span = (last - first).dt.days
-    features = pd.DataFrame(
-        {
-            "recency": (snapshot - last).dt.days,
-            "frequency": frequency,
-            "monetary": monetary.round(2),
-            "average_order_value": (monetary / frequency).round(2),
-            "tenure": (snapshot - first).dt.days,
-            "distinct_products": per["item"].nunique(),
-            "mean_days_between_orders": np.where(
-                frequency > 1, span / (frequency - 1).clip(lower=1), (snapshot - last).dt.days
-            ).round(1),
-            "return_rate": (returned / (gross + returned)).round(4),
-        }
-    )
-    if not net_lines["item_is_product"].all():  # a one-row-per-invoice export: no products
-        features = features.drop(columns="distinct_products")
-    if net_lines["country"].notna().any():
-        country = net_lines["country"][buy].astype("string").fillna("")
-        features["country"] = _mode_by(country, buys["customer_id"].astype("string"))
-    features.index = features.index.astype("string")
-    features.index.name = "customer_id"
-    return features.reset_index()
+    return features.order_by("customer_id")
 
 
 def line_counts(
-    quarantine: pd.DataFrame, netting_quarantine: pd.DataFrame, net_lines: pd.DataFrame
+    quarantine: ir.Table, netting_quarantine: ir.Table, net_lines: ir.Table
 ) -> dict[str, Any]:
     """Lines used, netted, quarantined by reason (duplicates as one reason) and unmatched returns."""
-    reasons = pd.concat([quarantine["reason"], netting_quarantine["reason"]])
-    by_reason = reasons.str.replace(r"^duplicate of line \d+$", "duplicate line", regex=True)
-    status = net_lines["status"]
+    reasons = quarantine.select("reason").union(netting_quarantine.select("reason"))
+    reason = ibis.ifelse(reasons.reason.startswith(DUPLICATE), "duplicate line", reasons.reason)
+    by_reason = reasons.group_by(reason.name("reason")).agg(n=reasons.count()).to_pandas()
+    status = net_lines.aggregate(
+        used=(net_lines.status == "used").cast("int64").sum(),
+        netted=(net_lines.status == "netted").cast("int64").sum(),
+        returns=((net_lines.status == "used") & (net_lines.net_quantity < 0)).cast("int64").sum(),
+    ).to_pandas()
+    figure = {name: int(scalar_or_zero) for name, scalar_or_zero in status.fillna(0).iloc[0].items()}
     return {
-        "lines_used": int((status == "used").sum()),
-        "lines_netted": int((status == "netted").sum()),
+        "lines_used": figure["used"],
+        "lines_netted": figure["netted"],
         "quarantined_by_reason": {
-            k: int(v) for k, v in by_reason.value_counts().sort_index().items()
+            r.reason: int(r.n) for r in by_reason.sort_values("reason").itertuples()
         },
-        "unmatched_return_lines": int(((status == "used") & (net_lines["net_quantity"] < 0)).sum()),
+        "unmatched_return_lines": figure["returns"],
     }
 
 
 def build_line_accounting(
     lines_in: int,
-    quarantine: pd.DataFrame,
-    netting_quarantine: pd.DataFrame,
-    net_lines: pd.DataFrame,
-    features: pd.DataFrame,
+    quarantine: ir.Table,
+    netting_quarantine: ir.Table,
+    net_lines: ir.Table,
+    features: ir.Table,
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """Where every line went: lines in = used + netted + quarantined (by reason); customers out.
 
     Raises `DataValidationError` if the sum does not hold (a defect, never expected).
     """
-    if is_spark(net_lines):
-        counts = spark_module("customer_features").line_counts(
-            quarantine, netting_quarantine, net_lines
-        )
-        customers_out = features.count()
-    else:
-        counts, customers_out = (
-            line_counts(quarantine, netting_quarantine, net_lines),
-            len(features),
-        )
+    counts = line_counts(quarantine, netting_quarantine, net_lines)
     accounting = {
         "source_file": params["source_file"],
         "lines_in": lines_in,
@@ -362,8 +376,8 @@ def build_line_accounting(
         "lines_quarantined": sum(counts["quarantined_by_reason"].values()),
         "quarantined_by_reason": counts["quarantined_by_reason"],
         "unmatched_return_lines": counts["unmatched_return_lines"],
-        "customers_out": customers_out,
-        "snapshot_date": str(snapshot_date(net_lines, params).date())
+        "customers_out": count_lines(features),
+        "snapshot_date": str(snapshot_date(net_lines, params))
         if counts["lines_used"] + counts["lines_netted"]
         else None,
     }

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
+import ibis
+import ibis.expr.types as ir
 
-from customer_segmentation.engine import is_spark, spark_module
 from customer_segmentation.errors import DataValidationError
 
 SCORED = {
@@ -15,18 +14,6 @@ SCORED = {
     "f_score": ("frequency", True),
     "m_score": ("monetary", True),
 }
-
-
-def quantile_scores(
-    values: pd.Series, ids: pd.Series, bins: int, higher_is_better: bool
-) -> np.ndarray:
-    """Scores 1..bins by equal-count bins of the rank; ties are broken by customer id, so heavy ties
-    (many one-order customers) still fill every bin, and the same data always gives the same scores."""
-    order = pd.DataFrame({"v": values.to_numpy(), "id": ids.to_numpy()})
-    order = order.sort_values(["v", "id"], ascending=[higher_is_better, True], kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order.index.to_numpy()] = np.arange(1, len(order) + 1)
-    return np.ceil(rank * bins / len(order)).astype(int)
 
 
 def check_rfm_rules(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,29 +61,30 @@ def rfm_cell_names(params: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _matches(rule: dict[str, Any], r: int | np.ndarray, f: int | np.ndarray):
+def _matches(rule: dict[str, Any], r: Any, f: Any) -> Any:
     (r_low, r_high), (f_low, f_high) = rule["r"], rule["f"]
     return (r >= r_low) & (r <= r_high) & (f >= f_low) & (f <= f_high)
 
 
-def score_rfm(features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def score_rfm(features: ir.Table, params: dict[str, Any]) -> ir.Table:
     """Per customer: R, F and M scores (1..`rfm.bins`; a recent purchase scores a high R), the cell
-    ('R5F4M3'), and the named segment of the first `rfm.segments` rule that matches its R and F."""
+    ('R5F4M3'), and the named segment of the first `rfm.segments` rule that matches its R and F.
+
+    Scores are equal-count bins of the rank; ties are broken by customer id, so heavy ties (many
+    one-order customers) still fill every bin, and the same data always gives the same scores."""
     rfm = params["rfm"]
     rules = check_rfm_rules(rfm)
-    if is_spark(features):
-        return spark_module("customer_features").score_rfm(features, rules, rfm["bins"], SCORED)
-    scores = features[["customer_id", "recency", "frequency", "monetary"]].copy()
+    bins = rfm["bins"]
+    total = features.count()
+    scores = features.select("customer_id", "recency", "frequency", "monetary")
     for score, (column, higher_is_better) in SCORED.items():
-        scores[score] = quantile_scores(
-            features[column], features["customer_id"], rfm["bins"], higher_is_better
-        )
-    scores["rfm_cell"] = (
-        "R" + scores["r_score"].astype(str) + "F" + scores["f_score"].astype(str)
-        + "M" + scores["m_score"].astype(str)
-    )  # fmt: skip
-    segment = pd.Series(pd.NA, index=scores.index, dtype="string")
-    for rule in reversed(rules):  # the first matching rule wins
-        segment = segment.mask(_matches(rule, scores["r_score"], scores["f_score"]), rule["name"])
-    scores["rfm_segment"] = segment
-    return scores
+        order = scores[column] if higher_is_better else scores[column].desc()
+        rank = ibis.row_number().over(ibis.window(order_by=[order, scores.customer_id])) + 1
+        scores = scores.mutate(**{score: (rank * bins / total).ceil().cast("int64")})
+    cell = ibis.literal("R") + scores.r_score.cast("string") + "F" + scores.f_score.cast("string")
+    scores = scores.mutate(rfm_cell=cell + "M" + scores.m_score.cast("string"))
+    segment = ibis.cases(
+        *[(_matches(rule, scores.r_score, scores.f_score), rule["name"]) for rule in rules],
+        else_=ibis.null("string"),
+    )  # the first matching rule wins
+    return scores.mutate(rfm_segment=segment).order_by("customer_id")

@@ -53,9 +53,11 @@ def create_pipeline(**kwargs) -> Pipeline:
     )
 
 
-def create_order_log_scoring() -> Pipeline:
+def create_order_log_scoring(reader: str = "pandas") -> Pipeline:
     """Scoring when the workflow starts from an order log: `new_order_lines_raw` -> the same
-    customer_features rules (its file's name in messages) -> the scoring above.
+    customer_features rules (its file's name in messages) -> the scoring above, which reads the new
+    customers' features as `new_customer_features@<reader>` (Kedro transcoding: the rules write
+    `new_customer_features@ibis`).
 
     Also writes `scoring_line_accounting` and the new log's quarantined lines."""
     features = Pipeline(
@@ -75,12 +77,12 @@ def create_order_log_scoring() -> Pipeline:
         inputs={"order_lines_raw": "new_order_lines_raw"},
         parameters={"params:customer_features", "params:scoring"},
         outputs={
-            "customer_features": "new_customer_features",
+            "customer_features": "new_customer_features@ibis",
             "line_accounting": "scoring_line_accounting",
             "order_lines_quarantine": "scoring_order_lines_quarantine",
             "netting_quarantine": "scoring_netting_quarantine",
         },
     )
     return features + pipeline(
-        create_pipeline(), inputs={"new_customers_raw": "new_customer_features"}
+        create_pipeline(), inputs={"new_customers_raw": f"new_customer_features@{reader}"}
     )
