@@ -86,6 +86,21 @@ def spark():
 
 
 @pytest.fixture(scope="session")
+def postgres() -> dict[str, Any]:
+    """A real PostgreSQL server (Debian's package, `make postgres`) for this test process: the
+    connection settings of its `postgres` database (ibis.postgres.connect's keyword arguments).
+    Its folder is a new one under /tmp, which the `postgres` user can reach (pytest's are private)."""
+    from tests.servers import postgres_server  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix="customer-segmentation-postgres-"))
+    try:
+        with postgres_server(folder) as settings:
+            yield settings
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def embedded_processing() -> dict[str, Any]:
     """The pandas data_processing outputs of the embedded customers (run through Kedro's runner)."""
     from customer_segmentation.datasets import RawCustomersDataset  # noqa: PLC0415

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,3 +109,64 @@ def local_server(
                 os.killpg(server.pid, signal.SIGKILL)
         if log:
             output.close()
+
+
+POSTGRES_BINARIES = Path("/usr/lib/postgresql")
+
+
+def postgres_bin(program: str) -> Path:
+    """A program of the newest PostgreSQL server installed from Debian's packages (`make postgres`)."""
+    found = sorted(POSTGRES_BINARIES.glob(f"*/bin/{program}"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise AssertionError(
+            f"no PostgreSQL server under {POSTGRES_BINARIES} ({program}): run `make postgres` "
+            "(Debian's postgresql package; .ci/run does)"
+        )
+    return found[-1]
+
+
+@contextmanager
+def postgres_server(folder: Path) -> Iterator[dict[str, object]]:
+    """A real PostgreSQL server: a new cluster in `folder`, listening on a free port of 127.0.0.1,
+    waited for until it accepts connections; yields the connection settings (ibis.postgres.connect's
+    keyword arguments) and stops the server afterwards. As root, the server runs as the `postgres`
+    user (PostgreSQL refuses to run as root)."""
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    data = folder / "cluster"
+    folder.mkdir(parents=True, exist_ok=True)
+    if as_user:
+        shutil.chown(folder, "postgres")
+    subprocess.run(
+        [*as_user, str(postgres_bin("initdb")), "-D", str(data), "-U", "postgres", "-A", "trust",
+         "--no-sync", "-E", "UTF8"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port(5500, 6400)
+    server = subprocess.Popen(
+        [*as_user, str(postgres_bin("postgres")), "-D", str(data), "-p", str(port), "-k",
+         str(folder), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    settings = {"host": "127.0.0.1", "port": port, "user": "postgres", "database": "postgres"}
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # ready when it accepts a connection (a busy machine may take a while)
+            ready = subprocess.run(
+                [str(postgres_bin("pg_isready")), "-h", "127.0.0.1", "-p", str(port)],
+                capture_output=True,
+                check=False,  # not ready yet: asked again
+            )
+            if ready.returncode == 0:
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"PostgreSQL did not start: {server.stderr.read()[-2000:]!r}")
+            time.sleep(0.2)
+        yield settings
+    finally:
+        if server.poll() is None:  # SIGINT: PostgreSQL's fast shutdown (clients disconnected)
+            os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()

@@ -18,6 +18,8 @@ option to set (`load_args: {encoding: ..., sep: ...}`).
 
 `TrackedRunsDataset` reads the runs of the MLflow tracking store as a table (the experiments pipeline).
 
+`CachedTableDataset` keeps an Ibis table cached by its engine between two nodes (Spark's order-log steps).
+
 `KeptMemoryDataset` is a `MemoryDataset` the runner does not empty once its last reader has run, so
 whoever runs a pipeline in memory (the explorer and the scoring service, the tests) can read an
 intermediate output afterwards.
@@ -146,6 +148,24 @@ class KeptMemoryDataset(MemoryDataset):
 
     def _release(self) -> None:
         pass
+
+
+class CachedTableDataset(MemoryDataset):
+    """An Ibis table kept in its engine's cache between two nodes (`Table.cache()`: on Spark, the
+    session caches it when first computed), so later steps do not compute it again; released from
+    the cache once its last reader has run. For engines without a database file to hold each step
+    (conf/spark_transactions)."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        super().__init__(copy_mode="assign", metadata=metadata)
+
+    def save(self, data: Any) -> None:
+        super().save(data.cache())
+
+    def _release(self) -> None:
+        if self._data is not None:
+            self._data.release()
+        super()._release()
 
 
 class FigureDataset(MatplotlibDataset):

@@ -55,7 +55,9 @@ def create_workflow(order_log: bool = False, spark: bool = False) -> dict[str, P
     # tables: the same files, two catalog entries (Kedro transcoding: `customer_features@ibis`, ...)
     reader = "spark" if spark else "pandas"
     scoring_stage = (
-        scoring.create_order_log_scoring(reader="pandas") if order_log else scoring.create_pipeline()
+        scoring.create_order_log_scoring(reader="pandas")
+        if order_log
+        else scoring.create_pipeline()
     )
     stages = {
         "data_processing": (
@@ -79,7 +81,10 @@ def create_workflow(order_log: bool = False, spark: bool = False) -> dict[str, P
     if order_log:
         features = pipeline(
             customer_features.create_pipeline(),
-            outputs={"customer_features": "customer_features@ibis", "rfm_scores": "rfm_scores@ibis"},
+            outputs={
+                "customer_features": "customer_features@ibis",
+                "rfm_scores": "rfm_scores@ibis",
+            },
         )
         stages = {"customer_features": features, **stages}
     stages = {name: _stage(name, stage) for name, stage in stages.items()}

@@ -1,4 +1,6 @@
-"""customer_features nodes on small hand-made order logs whose every line's fate is known."""
+"""customer_features nodes on small hand-made order logs whose every line's fate is known, on every
+engine the rules run on (DuckDB, Spark, PostgreSQL: the `engine` fixture): the same answer line by
+line and the same clear errors."""
 
 from __future__ import annotations
 
@@ -17,11 +19,7 @@ from customer_segmentation.pipelines.customer_features.nodes import (
     net_cancellations,
     standardise_order_lines,
 )
-from customer_segmentation.pipelines.customer_features.rfm import (
-    check_rfm_rules,
-    quantile_scores,
-    score_rfm,
-)
+from customer_segmentation.pipelines.customer_features.rfm import check_rfm_rules, score_rfm
 from tests.conftest import load_parameters
 
 FIRST_EDITION = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
@@ -64,19 +62,29 @@ def raw_log(rows=LOG, header=FIRST_EDITION) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header, dtype=object)
 
 
-def run_nodes(raw: pd.DataFrame, params: dict):
-    lines = standardise_order_lines(raw, params)
+def by_line(table) -> pd.DataFrame:
+    return table.to_pandas().sort_values("source_line", ignore_index=True)
+
+
+def run_nodes(raw, params: dict, keep=lambda table: table):
+    """The nodes in the pipeline's order, each step kept by `keep` as the catalog keeps it; the
+    tables they return as pandas (lines by line number)."""
+    lines = keep(standardise_order_lines(raw, params))
     clean, quarantine = clean_order_lines(lines, params)
-    net, netting_quarantine = net_cancellations(clean)
+    net, netting_quarantine = net_cancellations(keep(clean))
+    net = keep(net)
     features = build_customer_features(net, params)
     accounting = build_line_accounting(
         count_lines(lines), quarantine, netting_quarantine, net, features, params
     )
-    return clean, quarantine, net, netting_quarantine, features, accounting
+    tables = (clean, quarantine, net, netting_quarantine)
+    return (*map(by_line, tables), features.to_pandas(), accounting)
 
 
-def test_every_bad_line_is_quarantined_with_its_line_number_and_first_reason(params):
-    _, quarantine, _, netting_quarantine, _, _ = run_nodes(raw_log(), params)
+def test_every_bad_line_is_quarantined_with_its_line_number_and_first_reason(engine, params):
+    _, quarantine, _, netting_quarantine, _, _ = run_nodes(
+        engine.table(raw_log()), params, engine.keep
+    )
     assert dict(zip(quarantine["source_line"], quarantine["reason"], strict=True)) == QUARANTINED
     assert list(quarantine.columns[:2]) == ["source_line", "invoice"]  # as delivered, plus reason
     assert (
@@ -86,8 +94,8 @@ def test_every_bad_line_is_quarantined_with_its_line_number_and_first_reason(par
     assert netting_quarantine["reason"].tolist() == ["return without a purchase by this customer"]
 
 
-def test_cancellations_are_netted_against_the_same_customers_same_item(params):
-    _, _, net, _, features, _ = run_nodes(raw_log(), params)
+def test_cancellations_are_netted_against_the_same_customers_same_item(engine, params):
+    _, _, net, _, features, _ = run_nodes(engine.table(raw_log()), params, engine.keep)
     status = net.set_index("source_line")["status"].to_dict()
     assert {line for line, s in status.items() if s == "netted"} == {4, 5, 7, 8}
     remaining = net.set_index("source_line")["net_quantity"]
@@ -97,8 +105,8 @@ def test_cancellations_are_netted_against_the_same_customers_same_item(params):
     assert customer_2["monetary"] == 40.0  # the 74,215 units bought and cancelled count nothing
 
 
-def test_features_per_customer_by_hand(params):
-    *_, features, _ = run_nodes(raw_log(), params)
+def test_features_per_customer_by_hand(engine, params):
+    *_, features, _ = run_nodes(engine.table(raw_log()), params, engine.keep)
     by_id = features.set_index("customer_id")
     assert by_id.index.tolist() == ["1", "2", "3"]
     one = by_id.loc["1"]
@@ -115,8 +123,8 @@ def test_features_per_customer_by_hand(params):
     assert by_id.loc["3", "recency"] == 1 and by_id.loc["3", "return_rate"] == 0
 
 
-def test_line_accounting_holds_and_counts_reasons(params):
-    *_, accounting = run_nodes(raw_log(), params)
+def test_line_accounting_holds_and_counts_reasons(engine, params):
+    *_, accounting = run_nodes(engine.table(raw_log()), params, engine.keep)
     assert accounting["lines_in"] == 16
     assert (accounting["lines_used"], accounting["lines_netted"]) == (5, 4)
     assert accounting["lines_quarantined"] == 7 and accounting["holds"]
@@ -125,7 +133,7 @@ def test_line_accounting_holds_and_counts_reasons(params):
     assert accounting["customers_out"] == 3 and accounting["snapshot_date"] == "2025-03-31"
 
 
-def test_second_edition_headers_day_first_dates_with_seconds_and_a_snapshot(params):
+def test_second_edition_headers_day_first_dates_with_seconds_and_a_snapshot(engine, params):
     header = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
               "Customer ID", "Country"]  # fmt: skip
     rows = [
@@ -133,20 +141,22 @@ def test_second_edition_headers_day_first_dates_with_seconds_and_a_snapshot(para
         ["2", "A", "a", "1", "01/05/2025 10:00:00", "5", "17850.0", "France"],  # 1 May
     ]
     params = {**params, "date_format": "%d/%m/%Y %H:%M:%S", "snapshot_date": "2025-06-01"}
-    *_, features, _ = run_nodes(raw_log(rows, header), params)
+    *_, features, _ = run_nodes(engine.table(raw_log(rows, header)), params, engine.keep)
     row = features.set_index("customer_id").loc["17850"]  # an id exported as float is the same id
     assert (row["recency"], row["tenure"], row["frequency"]) == (31, 59, 2)
     assert row["mean_days_between_orders"] == 28
 
 
-def test_an_export_of_one_row_per_invoice_nets_cancellations_by_invoice(params):
+def test_an_export_of_one_row_per_invoice_nets_cancellations_by_invoice(engine, params):
     header = ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
     rows = [
         ["1", "1", "01/02/2025 10:00", "120.00", "7"],
         ["2", "1", "01/09/2025 10:00", "80.00", "7"],
         ["C2", "-1", "01/09/2025 11:00", "80.00", "7"],
     ]
-    _, _, net, _, features, accounting = run_nodes(raw_log(rows, header), params)
+    _, _, net, _, features, accounting = run_nodes(
+        engine.table(raw_log(rows, header)), params, engine.keep
+    )
     assert net.set_index("source_line")["status"].to_dict() == {2: "used", 3: "netted", 4: "netted"}
     assert features.columns.tolist() == [
         "customer_id", "recency", "frequency", "monetary", "average_order_value", "tenure",
@@ -155,8 +165,8 @@ def test_an_export_of_one_row_per_invoice_nets_cancellations_by_invoice(params):
     assert features["monetary"].item() == 120.0 and accounting["holds"]
 
 
-def test_a_missing_required_column_names_the_file_the_field_and_the_headers(params):
-    raw = raw_log().drop(columns="UnitPrice")
+def test_a_missing_required_column_names_the_file_the_field_and_the_headers(engine, params):
+    raw = engine.table(raw_log().drop(columns="UnitPrice"))
     with pytest.raises(DataValidationError) as error:
         standardise_order_lines(raw, params)
     message = str(error.value)
@@ -164,39 +174,52 @@ def test_a_missing_required_column_names_the_file_the_field_and_the_headers(para
     assert "unit_price: one of ['UnitPrice', 'Price']" in message and "'InvoiceNo'" in message
 
 
-def test_a_wrong_date_format_quarantining_every_line_stops_with_the_format_and_examples(params):
+def test_a_wrong_date_format_quarantining_every_line_stops_with_the_format_and_examples(
+    engine, params
+):
     params = {**params, "date_format": "%d/%m/%Y %H:%M"}  # the log is month-first
     rows = [row for row in LOG if row[4][:2] in ("02", "03") and int(row[4][3:5]) > 12]
     with pytest.raises(DataValidationError) as error:
-        clean_order_lines(standardise_order_lines(raw_log(rows), params), params)
+        clean_order_lines(standardise_order_lines(engine.table(raw_log(rows)), params), params)
     message = str(error.value)
     assert f"no usable order line: all {len(rows)} lines would be quarantined" in message
     assert "'%d/%m/%Y %H:%M'" in message and "unparseable date" in message
     assert "03/21/2025 12:00" in message  # an example row as delivered
 
 
-def test_a_log_whose_every_purchase_is_cancelled_describes_no_customer_and_says_so(params):
+def test_a_log_whose_every_purchase_is_cancelled_describes_no_customer_and_says_so(engine, params):
     with pytest.raises(DataValidationError, match="no customer has a purchase left after netting"):
-        run_nodes(raw_log(LOG[2:4]), params)  # the 74,215 units, bought and cancelled
+        run_nodes(
+            engine.table(raw_log(LOG[2:4])), params, engine.keep
+        )  # the 74,215 units, bought and cancelled
 
 
-def test_an_empty_log_is_a_clear_error(params):
+def test_an_empty_log_is_a_clear_error(engine, params):
     with pytest.raises(DataValidationError, match="order_lines.csv: the order log is empty"):
-        standardise_order_lines(pd.DataFrame(), params)
+        standardise_order_lines(engine.table(raw_log([])), params)
+    with pytest.raises(DataValidationError, match="order_lines.csv: the order log is empty"):
+        standardise_order_lines(pd.DataFrame(), params)  # a file with no header at all
 
 
-def test_quantile_scores_fill_every_bin_despite_heavy_ties_and_ignore_row_order():
-    values = pd.Series([1] * 80 + list(range(2, 22)))
-    ids = pd.Series([f"c{i:03d}" for i in range(100)])
-    scores = quantile_scores(values, ids, 5, higher_is_better=True)
-    assert np.bincount(scores)[1:].tolist() == [20] * 5
-    shuffled = np.random.default_rng(0).permutation(100)
-    again = quantile_scores(values[shuffled].reset_index(drop=True),
-                            ids[shuffled].reset_index(drop=True), 5, True)  # fmt: skip
-    assert dict(zip(ids[shuffled], again, strict=True)) == dict(zip(ids, scores, strict=True))
-    assert quantile_scores(
-        pd.Series([1, 50, 300]), pd.Series(["a", "b", "c"]), 3, False
-    ).tolist() == [3, 2, 1]
+def test_rfm_scores_fill_every_bin_despite_heavy_ties_and_ignore_row_order(engine, params):
+    frequency = [1] * 80 + list(range(2, 22))
+    ids = [f"c{i:03d}" for i in range(100)]
+    features = pd.DataFrame(
+        {"customer_id": ids, "recency": [5] * 100, "frequency": frequency, "monetary": [1.0] * 100}
+    )
+    scores = score_rfm(engine.table(features), params).to_pandas()
+    assert scores["customer_id"].tolist() == ids  # sorted by customer id
+    assert scores["f_score"].value_counts().sort_index().tolist() == [20] * 5
+    shuffled = features.sample(frac=1, random_state=0)
+    again = score_rfm(engine.table(shuffled), params).to_pandas()
+    pd.testing.assert_frame_equal(again, scores)
+    three = pd.DataFrame(
+        {"customer_id": ["a", "b", "c"], "recency": [1, 50, 300], "frequency": [1, 1, 1],
+         "monetary": [1.0, 1.0, 1.0]}
+    )  # fmt: skip
+    params = {**params, "rfm": {**params["rfm"], "bins": 3, "segments": [
+        {"name": "All", "r": [1, 3], "f": [1, 3]}]}}  # fmt: skip
+    assert score_rfm(engine.table(three), params).to_pandas()["r_score"].tolist() == [3, 2, 1]
 
 
 def random_rfm_features(n: int, seed: int) -> pd.DataFrame:
@@ -212,8 +235,8 @@ def random_rfm_features(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-def test_rfm_segments_follow_the_grid_in_parameters(params):
-    scores = score_rfm(random_rfm_features(500, seed=1), params)
+def test_rfm_segments_follow_the_grid_in_parameters(engine, params):
+    scores = score_rfm(engine.table(random_rfm_features(500, seed=1)), params).to_pandas()
     assert scores[["r_score", "f_score", "m_score"]].isin(range(1, 6)).all().all()
     top = scores[(scores["r_score"] == 5) & (scores["f_score"] == 5)]
     assert set(top["rfm_segment"]) == {"Champions"}

@@ -76,18 +76,20 @@ def numbered(table: ir.Table, first: int = 2) -> ir.Table:
     if "source_line" in table.columns:
         return table.relocate("source_line")
     if engine(table) != "pyspark":
-        return table.select(source_line=ibis.row_number() + first, *table.columns)
+        return table.mutate(source_line=ibis.row_number() + first).relocate("source_line")
     ids = table.mutate(_id=monotonically_increasing_id())
     ids = ids.mutate(_part=ids._id // (1 << 33), _pos=ids._id % (1 << 33))
     parts = ids.group_by("_part").agg(_rows=ids.count())
-    parts = parts.mutate(
-        _offset=parts._rows.sum().over(ibis.window(order_by="_part", preceding=None, following=0))
-        - parts._rows
+    earlier = parts.view()
+    # rows of the earlier partitions: a join of the few partition counts, no window over them
+    parts = (
+        parts.left_join(earlier, earlier._part < parts._part)
+        .group_by(parts._part)
+        .agg(_offset=earlier._rows.sum().fill_null(0))
     )
     joined = ids.join(parts, "_part")
-    return joined.select(
-        source_line=(joined._offset + joined._pos + first).cast("int64"), *table.columns
-    )
+    line = (joined._offset + joined._pos + first).cast("int64")
+    return joined.mutate(source_line=line).select("source_line", *table.columns)
 
 
 def spark_date_pattern(date_format: str) -> str:
@@ -176,7 +178,9 @@ def parsed_number(text: ir.StringValue) -> ir.DecimalValue:
     return ibis.ifelse(fits, text, None).cast(NUMBER)
 
 
-def rounded(value: ir.NumericValue, digits: int, per: ir.NumericValue | None = None) -> ir.FloatingValue:
+def rounded(
+    value: ir.NumericValue, digits: int, per: ir.NumericValue | None = None
+) -> ir.FloatingValue:
     """`value` (divided by `per`, if given) rounded to `digits` decimals half to even, as numpy and
     pandas round (SQL's ROUND rounds halves away from zero): the same figures on every engine.
 

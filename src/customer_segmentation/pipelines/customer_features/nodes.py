@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("invoice", "quantity", "invoice_date", "unit_price", "customer_id")
 DUPLICATE = "duplicate of line "
+ORPHAN = "return without a purchase by this customer"
 
 
 def _table(lines: ir.Table | pd.DataFrame) -> ir.Table:
@@ -104,9 +105,7 @@ def _first_line_of_repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
     and a null-safe join (no window over the whole log)."""
     firsts = lines.group_by(delivered).agg(_first_line=lines.source_line.min(), _n=lines.count())
     repeated = firsts.filter(firsts._n > 1).drop("_n")
-    joined = lines.left_join(
-        repeated, [lines[c].identical_to(repeated[c]) for c in delivered]
-    )
+    joined = lines.left_join(repeated, [lines[c].identical_to(repeated[c]) for c in delivered])
     return joined.select(*lines.columns, "_first_line")
 
 
@@ -204,7 +203,8 @@ def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
     cancel = clean.is_cancellation
     amount = clean.quantity.abs()
     pairs = clean.group_by(key).agg(
-        _bought=ibis.ifelse(cancel, 0, amount).sum(), _cancelled=ibis.ifelse(cancel, amount, 0).sum()
+        _bought=ibis.ifelse(cancel, 0, amount).sum(),
+        _cancelled=ibis.ifelse(cancel, amount, 0).sum(),
     )
     pairs = pairs.filter((pairs._bought > 0) & (pairs._cancelled > 0))
     pairs = pairs.select(*key, _matched=ibis.least(pairs._bought, pairs._cancelled))
@@ -237,10 +237,16 @@ def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
         net_quantity=signed,
         status=ibis.ifelse(lines._remaining > 0, "used", "netted"),
     )
-    buyers = lines.filter(lines.net_quantity > 0).select("customer_id").distinct()
-    orphan = lines.filter(lines.status == "used").anti_join(buyers, "customer_id")
-    quarantine = orphan.mutate(reason=ibis.literal("return without a purchase by this customer"))
-    kept = lines.filter((lines.status == "netted") | lines.customer_id.isin(buyers.customer_id))
+    # whether the customer has a purchase left (a window: Spark cannot join this union to its own
+    # aggregate)
+    lines = lines.mutate(
+        _buys=(lines.net_quantity > 0).any().over(ibis.window(group_by="customer_id"))
+    )
+    orphan = (lines.status == "used") & ~lines._buys
+    quarantine = lines.filter(orphan).select(
+        *columns, "net_quantity", "status", reason=ibis.literal(ORPHAN)
+    )
+    kept = lines.filter(~orphan).drop("_buys")
     return kept, quarantine.order_by("source_line")
 
 
@@ -291,16 +297,16 @@ def build_customer_features(net_lines: ir.Table, params: dict[str, Any]) -> ir.T
     if not scalar(buys.limit(1).count()):
         raise _no_purchase(net_lines, params)
     snapshot = ibis.literal(snapshot_date(net_lines, params))
-    per = buys.group_by("customer_id").agg(
-        _first=buys._day.min(),
-        _last=buys._day.max(),
-        frequency=buys.invoice.nunique(),
-        _gross=buys._value.sum(),
-        distinct_products=buys.item.nunique(),
+    bought, back = used.net_quantity > 0, used.net_quantity < 0
+    per = used.group_by("customer_id").agg(
+        _first=used._day.min(where=bought),
+        _last=used._day.max(where=bought),
+        frequency=used.invoice.nunique(where=bought),
+        _gross=used._value.sum(where=bought),
+        _returned=(-used._value).sum(where=back),
+        distinct_products=used.item.nunique(where=bought),
     )
-    back = used.filter(used.net_quantity < 0)
-    returned = back.group_by("customer_id").agg(_returned=(-back._value).sum())
-    per = per.left_join(returned, "customer_id").drop("customer_id_right")
+    per = per.filter(per.frequency > 0)  # customers with a purchase left
     gross = per._gross.cast("float64")
     returned_value = per._returned.fill_null(0).cast("float64")
     monetary = per._gross - per._returned.fill_null(0)  # exact
@@ -320,15 +326,13 @@ def build_customer_features(net_lines: ir.Table, params: dict[str, Any]) -> ir.T
         return_rate=rounded(returned_value / (gross + returned_value), 4),
     )
     flags = net_lines.aggregate(
-        products=net_lines.item_is_product.cast("int8").min(),
-        countries=net_lines.country.notnull().cast("int8").max(),
+        products=net_lines.item_is_product.all(),
+        countries=net_lines.country.notnull().any(),
     ).to_pandas()
     if not flags["products"].iloc[0]:  # a one-row-per-invoice export: no products
         features = features.drop("distinct_products")
     if flags["countries"].iloc[0]:
-        features = features.left_join(_country_mode(buys), "customer_id").drop(
-            "customer_id_right"
-        )
+        features = features.left_join(_country_mode(buys), "customer_id").drop("customer_id_right")
     return features.order_by("customer_id")
 
 
@@ -336,21 +340,24 @@ def line_counts(
     quarantine: ir.Table, netting_quarantine: ir.Table, net_lines: ir.Table
 ) -> dict[str, Any]:
     """Lines used, netted, quarantined by reason (duplicates as one reason) and unmatched returns."""
-    reasons = quarantine.select("reason").union(netting_quarantine.select("reason"))
-    reason = ibis.ifelse(reasons.reason.startswith(DUPLICATE), "duplicate line", reasons.reason)
-    by_reason = reasons.group_by(reason.name("reason")).agg(n=reasons.count()).to_pandas()
+    by_reason: dict[str, int] = {}
+    for table in (quarantine, netting_quarantine):  # counted apart: one query each
+        reason = ibis.ifelse(table.reason.startswith(DUPLICATE), "duplicate line", table.reason)
+        for row in (
+            table.group_by(reason.name("reason")).agg(n=table.count()).to_pandas().itertuples()
+        ):
+            by_reason[row.reason] = by_reason.get(row.reason, 0) + int(row.n)
+    used = net_lines.status == "used"
     status = net_lines.aggregate(
-        used=(net_lines.status == "used").cast("int64").sum(),
-        netted=(net_lines.status == "netted").cast("int64").sum(),
-        returns=((net_lines.status == "used") & (net_lines.net_quantity < 0)).cast("int64").sum(),
+        used=net_lines.count(where=used),
+        netted=net_lines.count(where=net_lines.status == "netted"),
+        returns=net_lines.count(where=used & (net_lines.net_quantity < 0)),
     ).to_pandas()
-    figure = {name: int(scalar_or_zero) for name, scalar_or_zero in status.fillna(0).iloc[0].items()}
+    figure = {name: int(count) for name, count in status.fillna(0).iloc[0].items()}
     return {
         "lines_used": figure["used"],
         "lines_netted": figure["netted"],
-        "quarantined_by_reason": {
-            r.reason: int(r.n) for r in by_reason.sort_values("reason").itertuples()
-        },
+        "quarantined_by_reason": dict(sorted(by_reason.items())),
         "unmatched_return_lines": figure["returns"],
     }
 
