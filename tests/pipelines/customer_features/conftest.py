@@ -24,9 +24,12 @@ class Engine:
     name: str
     connection: Any
 
-    def table(self, frame: pd.DataFrame) -> ir.Table:
+    def table(self, frame: pd.DataFrame, lines: bool = True) -> ir.Table:
         """`frame` as a table of this engine: text columns (cells text or None) as text, numbers as
-        numbers."""
+        numbers. A database table has no file order, so there it is loaded with its rows' line
+        numbers as `source_line` (as a log is loaded into a database; `lines=False`: without)."""
+        if self.name == "postgres" and lines and "source_line" not in frame:
+            frame = frame.assign(source_line=range(2, len(frame) + 2))
         schema = ibis.schema(
             {
                 str(c): "string" if frame[c].dtype == object or frame[c].dtype == "str"

@@ -5,12 +5,12 @@ and SQL databases such as PostgreSQL compile them. Where the engines disagree on
 depend on, the rules call a function here, which writes it so every engine gives the same answer:
 
 - `numbered`: the file's line number of each row (no engine has a portable one);
-- `parsed_timestamp`: a date in the declared strptime format, or null (DuckDB and PostgreSQL raise on
+- `with_timestamp`: a date in the declared strptime format, or null (DuckDB and PostgreSQL raise on
   a bad date, Spark speaks another pattern language);
 - `parsed_number`: a number as exact DECIMAL, or null (`try_cast` is a plain CAST on PostgreSQL);
-- `rounded`: half to even, as pandas and numpy round (SQL's ROUND is half away from zero).
-
-Trimming needs nothing here: Ibis' `strip()` removes the same whitespace on every engine (tested).
+- `rounded`: half to even, as pandas and numpy round (SQL's ROUND is half away from zero);
+- `trimmed`: spaces, tabs, line breaks, vertical tabs and form feeds off both ends (Spark's TRIM
+  keeps the last two).
 """
 
 from __future__ import annotations
@@ -71,13 +71,21 @@ def numbered(table: ir.Table, first: int = 2) -> ir.Table:
     A table that already has `source_line` (a database table loaded with its file's line numbers)
     keeps it. DuckDB numbers rows in reading order (it keeps insertion order); Spark counts the rows
     of each partition of its reading order and adds the rows of the earlier ones (one small
-    aggregate, no single-partition window); other engines number rows in the order they return them.
+    aggregate, no single-partition window). A database table without `source_line` has no file
+    order: its rows are numbered in the order of their values, so the same table gets the same
+    numbers.
     """
     if "source_line" in table.columns:
         return table.relocate("source_line")
-    if engine(table) != "pyspark":
+    on = engine(table)
+    if on == "duckdb":
         return table.mutate(source_line=ibis.row_number() + first).relocate("source_line")
-    ids = table.mutate(_id=monotonically_increasing_id())
+    if on != "pyspark":  # a database returns rows in no set order: number them by their values
+        line = ibis.row_number().over(order_by=list(table.columns)) + first
+        return table.mutate(source_line=line).relocate("source_line")
+    # Spark's row ids are not deterministic: drawn once and cached, so the partition counts and the
+    # rows they number see the same ids
+    ids = table.mutate(_id=monotonically_increasing_id()).cache()
     ids = ids.mutate(_part=ids._id // (1 << 33), _pos=ids._id % (1 << 33))
     parts = ids.group_by("_part").agg(_rows=ids.count())
     earlier = parts.view()
@@ -124,9 +132,8 @@ def _days_in_month(year: ir.IntegerValue, month: ir.IntegerValue) -> ir.IntegerV
     )
 
 
-def _timestamp_by_pattern(text: ir.StringValue, date_format: str) -> ir.TimestampValue:
-    """A strptime format of numeric directives read with one regular expression and checked field
-    by field (month 1-12, the month's days, 0-23 h, ...), so no engine ever raises on a bad date."""
+def _fields_by_pattern(date_format: str) -> tuple[str, list[str]]:
+    """A strptime format of numeric directives as one regular expression and the fields it reads."""
     regex, fields = ["^"], []
     for part in re.split(r"(%.)", date_format):
         if part.startswith("%") and len(part) == 2:
@@ -136,37 +143,58 @@ def _timestamp_by_pattern(text: ir.StringValue, date_format: str) -> ir.Timestam
             fields.append(NUMERIC_DIRECTIVES[part[1]][1])
         else:
             regex.append(re.escape(part).replace("\\ ", " "))
-    pattern = "".join(regex) + "$"
-    value: dict[str, Any] = {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
-    for index, field in enumerate(fields, start=1):
-        value[field] = ibis.ifelse(
-            text.re_search(pattern), text.re_extract(pattern, index), None
-        ).cast("int32")
-    if "year" not in value:
+    if "year" not in fields:
         raise _unsupported("(no %Y)", date_format, NUMERIC_DIRECTIVES, "this database")
+    return "".join(regex) + "$", fields
+
+
+def with_timestamp(table: ir.Table, text: str, date_format: str, name: str) -> ir.Table:
+    """`table` with column `name`: its column `text` read with the strptime `date_format`, null
+    where it does not match (never guessed, never an error).
+
+    DuckDB and Spark have lenient parsers. Elsewhere (PostgreSQL, ...) a text of the format's shape
+    (one regular expression) is split into its numbers, in their own projection (so the expressions
+    run once per row), which are checked (month 1-12, the month's days, 0-23 h, ...) before the
+    timestamp is built."""
+    on = engine(table)
+    if on == "duckdb":
+        return table.mutate(**{name: try_strptime(table[text], date_format)})
+    if on == "pyspark":
+        pattern = ibis.literal(spark_date_pattern(date_format))
+        return table.mutate(**{name: try_to_timestamp(table[text], pattern)})
+    pattern, fields = _fields_by_pattern(date_format)
+    # two regular expressions a row: the text's shape, then its digit runs split apart
+    digits = table[text].re_replace("[^0-9]+", " ").strip().split(" ")
+    parts = table.mutate(_parts=ibis.ifelse(table[text].re_search(pattern), digits, None))
+    read = parts.mutate(
+        **{f"_{field}": parts._parts[index].cast("int32") for index, field in enumerate(fields)}
+    ).drop("_parts")
+    default = {"month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0}
+    value = {f: read[f"_{f}"] if f in fields else ibis.literal(v) for f, v in default.items()}
+    year = read._year
     valid = (
-        text.re_search(pattern)
+        year.notnull()
         & value["month"].between(1, 12)
         & (value["day"] >= 1)
-        & (value["day"] <= _days_in_month(value["year"], value["month"]))
+        & (value["day"] <= _days_in_month(year, value["month"]))
         & (value["hour"] <= 23)
         & (value["minute"] <= 59)
         & (value["second"] <= 59)
     )
     stamp = ibis.timestamp(
-        value["year"], value["month"], value["day"], value["hour"], value["minute"], value["second"]
+        year, value["month"], value["day"], value["hour"], value["minute"], value["second"]
     )
-    return ibis.ifelse(valid, stamp, ibis.null("timestamp"))
+    return read.mutate(**{name: ibis.ifelse(valid, stamp, ibis.null("timestamp"))}).drop(
+        *[f"_{field}" for field in fields]
+    )
 
 
-def parsed_timestamp(text: ir.StringValue, date_format: str, on: str) -> ir.TimestampValue:
-    """`text` read with the strptime `date_format` on engine `on`; null where it does not match
-    (never guessed, never an error)."""
-    if on == "duckdb":
-        return try_strptime(text, date_format)
-    if on == "pyspark":
-        return try_to_timestamp(text, ibis.literal(spark_date_pattern(date_format)))
-    return _timestamp_by_pattern(text, date_format)
+def trimmed(text: ir.StringValue, on: str) -> ir.StringValue:
+    """`text` without spaces, tabs, line feeds, carriage returns, vertical tabs or form feeds at
+    either end."""
+    if on == "pyspark":  # Java's \\s is exactly that set
+        return text.re_replace(r"^\s+|\s+$", "")
+    return text.strip()
 
 
 def parsed_number(text: ir.StringValue) -> ir.DecimalValue:

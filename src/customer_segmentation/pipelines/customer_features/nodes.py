@@ -23,7 +23,16 @@ import pandas as pd
 
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
 
-from .backends import NUMBER, engine, numbered, parsed_number, parsed_timestamp, rounded, scalar
+from .backends import (
+    NUMBER,
+    engine,
+    numbered,
+    parsed_number,
+    rounded,
+    scalar,
+    trimmed,
+    with_timestamp,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +100,9 @@ def count_lines(lines: ir.Table) -> int:
 
 def _text(lines: ir.Table, field: str) -> ir.StringValue:
     """A field's text, trimmed; null where the log has no such field."""
-    return lines[field].strip() if field in lines.columns else ibis.null("string")
+    if field not in lines.columns:
+        return ibis.null("string")
+    return trimmed(lines[field], engine(lines))
 
 
 def _id_text(ids: ir.StringValue) -> ir.StringValue:
@@ -101,11 +112,17 @@ def _id_text(ids: ir.StringValue) -> ir.StringValue:
 
 
 def _first_line_of_repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
-    """Per line, the first line with exactly the same delivered values (nulls equal), by one group-by
-    and a null-safe join (no window over the whole log)."""
-    firsts = lines.group_by(delivered).agg(_first_line=lines.source_line.min(), _n=lines.count())
+    """Per line, `_first_line`: the first line with exactly the same delivered values (blanks equal
+    blanks), or null for a line nobody repeats. One group-by and one equality join on the values
+    (a blank as '' plus a blank flag, so every engine can hash the join; no window over the log)."""
+    keys = {}
+    for number, field in enumerate(delivered):
+        keys[f"_v{number}"] = lines[field].fill_null("")
+        keys[f"_b{number}"] = lines[field].isnull()
+    keyed = lines.mutate(**keys)
+    firsts = keyed.group_by(list(keys)).agg(_first_line=keyed.source_line.min(), _n=keyed.count())
     repeated = firsts.filter(firsts._n > 1).drop("_n")
-    joined = lines.left_join(repeated, [lines[c].identical_to(repeated[c]) for c in delivered])
+    joined = keyed.left_join(repeated, list(keys))
     return joined.select(*lines.columns, "_first_line")
 
 
@@ -119,29 +136,33 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     Quantities and prices are exact decimals (DECIMAL(18, 4)); a number of 1e14 or more in magnitude
     is unparseable.
     """
-    on = engine(lines)
     delivered = [c for c in lines.columns if c != "source_line"]
     lines = _first_line_of_repeats(lines, delivered)
-    customer_id = _id_text(_text(lines, "customer_id"))
-    item = _text(lines, "stock_code")
-    quantity = parsed_number(_text(lines, "quantity"))
-    price = parsed_number(_text(lines, "unit_price"))
     date_format = params["date_format"]
+    typed = lines.mutate(  # every field read once, in its own projection
+        _customer_id=_id_text(_text(lines, "customer_id")),
+        _invoice=_text(lines, "invoice").fill_null(""),
+        _item=_text(lines, "stock_code"),
+        _date_text=_text(lines, "invoice_date"),
+        _quantity=parsed_number(_text(lines, "quantity")),
+        _price=parsed_number(_text(lines, "unit_price")),
+        _country=_text(lines, "country"),
+    )
+    typed = with_timestamp(typed, "_date_text", date_format, "_date")
     codes = sorted({str(code).strip().upper() for code in params["non_product_codes"]})
     rules = [
-        (lines._first_line.notnull() & (lines._first_line != lines.source_line),
-         ibis.literal(DUPLICATE) + lines._first_line.cast("string")),
-        (customer_id.fill_null("") == "", "missing customer id"),
-        (parsed_timestamp(_text(lines, "invoice_date"), date_format, on).isnull(),
-         f"unparseable date (expected {date_format})"),
-        (quantity.isnull(), "unparseable quantity"),
-        (price.isnull(), "unparseable price"),
-        (item.upper().isin(codes).fill_null(False), "non-product stock code"),
-        (quantity == 0, "zero quantity"),
-        (price <= 0, "non-positive price"),
+        (typed._first_line.notnull() & (typed._first_line != typed.source_line),
+         ibis.literal(DUPLICATE) + typed._first_line.cast("string")),
+        (typed._customer_id.fill_null("") == "", "missing customer id"),
+        (typed._date.isnull(), f"unparseable date (expected {date_format})"),
+        (typed._quantity.isnull(), "unparseable quantity"),
+        (typed._price.isnull(), "unparseable price"),
+        (typed._item.upper().isin(codes).fill_null(False), "non-product stock code"),
+        (typed._quantity == 0, "zero quantity"),
+        (typed._price <= 0, "non-positive price"),
     ]  # fmt: skip
     reason = ibis.cases(*[(failing.fill_null(False), why) for failing, why in rules], else_=None)
-    flagged = lines.mutate(reason=reason)
+    flagged = typed.mutate(reason=reason)
     quarantine = flagged.filter(flagged.reason.notnull()).select(
         "source_line", *delivered, "reason"
     )
@@ -161,21 +182,19 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
             )
         )
     prefix = params["cancellation_prefix"]
-    invoice = _text(good, "invoice").fill_null("")
-    cancelled = invoice.startswith(prefix)
-    plain_invoice = ibis.ifelse(cancelled, invoice.substr(len(prefix)), invoice)
-    quantity = parsed_number(_text(good, "quantity"))
+    cancelled = good._invoice.startswith(prefix)
+    plain_invoice = ibis.ifelse(cancelled, good._invoice.substr(len(prefix)), good._invoice)
     clean = good.select(
         "source_line",
-        customer_id=_id_text(_text(good, "customer_id")),
+        customer_id=good._customer_id,
         invoice=plain_invoice,
         # the netting key: the stock code, or the invoice for a one-row-per-invoice export
-        item=_text(good, "stock_code").fill_null(plain_invoice),
-        invoice_date=parsed_timestamp(_text(good, "invoice_date"), date_format, on),
+        item=good._item.fill_null(plain_invoice),
+        invoice_date=good._date,
         # a cancellation is negative whatever its sign in the file
-        quantity=ibis.ifelse(cancelled, -quantity.abs(), quantity),
-        unit_price=parsed_number(_text(good, "unit_price")),
-        country=_text(good, "country"),
+        quantity=ibis.ifelse(cancelled, -good._quantity.abs(), good._quantity),
+        unit_price=good._price,
+        country=good._country,
     )
     clean = clean.mutate(
         is_cancellation=clean.quantity < 0,
