@@ -34,6 +34,6 @@ def test_kedro_viz_layers_flow_in_order_in_every_environment(env):
                 assert layer(output) >= upstream, (node.name, output, LAYERS[upstream])
             reached[output] = layer(output) if layer(output) is not None else upstream
     if env == "transactions":
-        assert layer("customer_features") == LAYERS.index("intermediate")
+        assert layer("customer_features@pandas") == LAYERS.index("intermediate")
     if env == "spark":
         assert "reporting.draw_plot_sample_node" in {node.name for node in workflow.nodes}

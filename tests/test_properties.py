@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 
+import ibis.expr.types as ir
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -193,6 +194,7 @@ def test_any_order_log_is_accounted_line_by_line_or_refused(log):
         {"order_lines_raw": log, "params:customer_features": params},
     )
     if outputs is not None:
+        outputs = {k: v.to_pandas() if isinstance(v, ir.Table) else v for k, v in outputs.items()}
         accounting = outputs["line_accounting"]
         assert accounting["lines_in"] == len(log) and accounting["holds"]
         quarantined = len(outputs["order_lines_quarantine"]) + len(outputs["netting_quarantine"])

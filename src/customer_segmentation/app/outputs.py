@@ -65,6 +65,17 @@ class ScoredTable:
     quality: dict[str, Any]
 
 
+def transcoded(outputs: dict[str, Any]) -> dict[str, Any]:
+    """A node's outputs, plus the pandas reading of each Ibis table it wrote as `<name>@ibis`
+    (`<name>@pandas`): in memory, what the catalog's transcoded entries do on disk."""
+    extra = {
+        name.removesuffix("@ibis") + "@pandas": value.to_pandas()
+        for name, value in outputs.items()
+        if name.endswith("@ibis")
+    }
+    return {**outputs, **extra}
+
+
 class RunOutputs:
     """One environment's saved outputs at one run version (default: the newest run)."""
 
@@ -216,7 +227,9 @@ class RunOutputs:
         column is missing).
 
         The nodes run in the pipeline's order on the objects themselves (no runner, no catalog,
-        nothing copied or written): the same functions `kedro run --pipelines scoring` runs.
+        nothing copied or written): the same functions `kedro run --pipelines scoring` runs. An
+        order log's rules run on DuckDB in memory; their table is handed on as pandas, as the
+        catalog's transcoding does (`new_customer_features@ibis` -> `@pandas`).
         """
         data: dict[str, Any] = {
             self.raw_input: customers_raw,
@@ -233,7 +246,7 @@ class RunOutputs:
                 data[name] = self._parameter(name.removeprefix("params:"))
         try:
             for node in self.scoring_pipeline.nodes:
-                data.update(node.run({name: data[name] for name in node.inputs}))
+                data.update(transcoded(node.run({name: data[name] for name in node.inputs})))
         except DataValidationError:
             quarantine = data.get(SCORING_OUTPUTS[1])
             if quarantine is None or len(quarantine) != len(customers_raw) or quarantine.empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +22,7 @@ from tests.pipelines.customer_features.test_nodes import random_rfm_features
 def summary_inputs() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     params = load_parameters("transactions")["customer_features"]
     features = random_rfm_features(300, seed=4)
-    scores = score_rfm(features, params)
+    scores = score_rfm(ibis.memtable(features), params).to_pandas()
     # K-Means segments for all but the last 10 customers (as if data_processing set them aside)
     segmented = pd.DataFrame(
         {
