@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint format data viz ui app serve bench java clean-outputs
+.PHONY: install run test lint format data viz ui app serve bench java postgres clean-outputs
 
 install: $(STAMP)
 
@@ -21,7 +21,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## run the whole workflow on the embedded default data
 	$(BIN)/kedro run
 
-test: $(STAMP)  ## the whole test suite
+# The suite needs Java 17 (the Spark tests) and a PostgreSQL server (the order log in a database):
+# Debian's packages, installed by `make java postgres` when missing (no-ops when present).
+test: $(STAMP) java postgres  ## the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -64,6 +66,9 @@ bench: $(STAMP)  ## speed and memory benchmarks: prints the table for benchmarks
 
 java:  ## Java 17 for `kedro run --env spark` and its tests (Debian's package; the default run needs none)
 	command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
+postgres:  ## PostgreSQL for the tests of the order log in a database (Debian's package; the tests start their own server)
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 clean-outputs:  ## delete everything the pipelines wrote (data/02_* … data/08_*, every environment's data/<env>/)
 	find data/0[2-8]_* -type f ! -name .gitkeep -delete

@@ -1,16 +1,21 @@
 """An order log -> customer features: `kedro run --env transactions --pipelines customer_features`
-against a bare pandas floor, on generated logs of a given number of lines.
+against bare floors, on generated logs of a given number of lines.
 
 Each case runs as its own process under `/usr/bin/time` (wall seconds, peak resident memory). The log
 is the project's seeded order-log generator (six planted behaviours and its documented dirt) scaled
-to the size asked for. The floor (`python -m benchmarks.order_log_floor order_lines.csv`) reads the
-CSV with pandas and computes recency, frequency and monetary with one group-by, with no validation,
-netting, quarantine or accounting: the least any tool must do.
+to the size asked for. The floors (`python -m benchmarks.order_log_floor order_lines.csv pandas|duckdb`)
+read the CSV and compute recency, frequency and monetary with one group-by (pandas, or one DuckDB
+query), with no validation, netting, quarantine or accounting: the least any tool must do.
+
+`--baseline REV` adds the pipeline of another revision (for example the last one with the pandas
+implementation of the order-log rules, 163d1c8), run from `git archive REV` with this environment's
+packages, in the same loop.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -56,30 +61,56 @@ def write_order_log(lines: int, path: Path) -> int:
     return len(log) * copies
 
 
+def archived(revision: str, target: Path) -> Path:
+    """`revision`'s code and configuration (git archive) in `target`."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "src", "conf", "data", "pyproject.toml", ".telemetry"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def bench_order_log(
-    sizes: list[int], repeats: int, envs: tuple[str, ...] = ("transactions",)
+    sizes: list[int],
+    repeats: int,
+    envs: tuple[str, ...] = ("transactions",),
+    baseline: str | None = None,
 ) -> None:
     """Median wall time and peak memory of the customer_features pipeline per log size, in each
-    environment (`transactions`: pandas; `spark_transactions`: Spark local[2])."""
-    print(f"order log -> customer features vs a bare pandas RFM group-by, median of {repeats}")  # noqa: T201
-    floor = [sys.executable, "-m", "benchmarks.order_log_floor", "order_lines.csv"]
+    environment (`transactions`: DuckDB; `spark_transactions`: Spark local[2]), optionally of
+    another revision's pipeline, and of the bare floors."""
+    print(f"order log -> customer features vs bare RFM group-bys, median of {repeats}")  # noqa: T201
+    floors = {
+        "bare floor (one DuckDB query)": "duckdb",
+        "bare pandas floor": "pandas",
+    }
     for lines in sizes:
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
             csv = work / "order_lines.csv"
             written = write_order_log(lines, csv)
-            project = project_copy(ROOT, work / "this", {"order_lines.csv": csv})
+            this = project_copy(ROOT, work / "this", {"order_lines.csv": csv})
+            projects = {f"customer_features --env {env}": (this, env) for env in envs}
+            if baseline:
+                old = project_copy(archived(baseline, work / "baseline_src"), work / "baseline",
+                                   {"order_lines.csv": csv})  # fmt: skip
+                projects[f"customer_features at {baseline} (transactions)"] = (old, "transactions")
             (work / "benchmarks").symlink_to(ROOT / "benchmarks")
-            results: dict[str, list[tuple[float, float]]] = {
-                f"customer_features --env {env}": [] for env in envs
-            }
-            if written <= FLOOR_MAX_LINES:
-                results["bare floor"] = []
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in projects}
+            for name, engine in floors.items():
+                if engine == "duckdb" or written <= FLOOR_MAX_LINES:
+                    results[name] = []
             for _ in range(repeats):
-                for env in envs:
+                for name, (project, env) in projects.items():
                     kedro = [sys.executable, "-m", "kedro", "run", "--env", env,
                              "--pipelines", "customer_features"]  # fmt: skip
-                    results[f"customer_features --env {env}"].append(timed(kedro, project)[:2])
-                if "bare floor" in results:
-                    results["bare floor"].append(timed(floor, work)[:2])
+                    results[name].append(timed(kedro, project)[:2])
+                for name, engine in floors.items():
+                    if name in results:
+                        floor = [sys.executable, "-m", "benchmarks.order_log_floor",
+                                 "order_lines.csv", engine]  # fmt: skip
+                        results[name].append(timed(floor, work)[:2])
+        results["bare floor"] = results.pop("bare floor (one DuckDB query)")
         print_medians(f"{written:,} order lines (seed 1)", results)

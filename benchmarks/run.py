@@ -3,7 +3,8 @@
 Cases: `sweep` and `reporting` (the default), `workflow` (the whole `kedro run` against the bare
 scikit-learn floor and the seed-style script, on `--example mall spark cards`, optionally against another
 checkout with `--compare DIR`; see workflow.py and README.md; `make bench` runs it), and
-`order_log` (an order log of `--sizes` lines -> customer features, against a bare pandas floor).
+`order_log` (an order log of `--sizes` lines -> customer features, against bare pandas and DuckDB
+floors; `--baseline REV` adds another revision's pipeline).
 
 Each case runs the real node functions on generated customers (the project's seeded generator, clean
 rows) with the base parameters, repeats, and prints the median seconds and the ratio to the smallest
@@ -173,6 +174,10 @@ def main() -> None:
         help="order_log: the environments to run customer_features in (spark_transactions: Spark)",
     )
     parser.add_argument(
+        "--baseline",
+        help="order_log: also time this git revision's customer_features (e.g. 163d1c8, pandas)",
+    )
+    parser.add_argument(
         "--compare",
         type=Path,
         help="workflow: also time another checkout of the project (e.g. a git worktree)",
@@ -182,7 +187,7 @@ def main() -> None:
         if case == "workflow":
             bench_workflow(args.sizes, args.repeats, args.compare, tuple(args.example))
         elif case == "order_log":
-            bench_order_log(args.sizes, args.repeats, tuple(args.env))
+            bench_order_log(args.sizes, args.repeats, tuple(args.env), args.baseline)
         else:
             CASES[case](args.sizes, args.repeats)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -26,6 +27,13 @@ def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(s
     )
     features = pd.read_parquet(latest(data / "02_intermediate" / "customer_features.parquet"))
     assert len(features) == accounting["customers_out"]
+    # every step of the order-log rules is a table of the environment's DuckDB file
+    database = duckdb.connect(str(data / "order_log.duckdb"), read_only=True)
+    steps = {row[0] for row in database.sql("SHOW TABLES").fetchall()}
+    assert {"order_lines_standardised", "order_lines_clean", "order_lines_net"} <= steps
+    used = database.sql("SELECT count(*) FROM order_lines_net WHERE status = 'used'").fetchone()
+    assert used[0] == accounting["lines_used"]
+    database.close()
 
     selection = json.loads(latest(data / "05_model_input" / "k_selection.json").read_text())
     assert selection["k"] == len(BEHAVIOURS)

@@ -32,6 +32,7 @@ ordinary way makes pyarrow turn it into Python strings first: 12 s and 0.5 GiB f
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -151,19 +152,32 @@ class KeptMemoryDataset(MemoryDataset):
 
 
 class CachedTableDataset(MemoryDataset):
-    """An Ibis table kept in its engine's cache between two nodes (`Table.cache()`: on Spark, the
-    session caches it when first computed), so later steps do not compute it again; released from
-    the cache once its last reader has run. For engines without a database file to hold each step
-    (conf/spark_transactions)."""
+    """An Ibis table computed once and kept by its engine between two nodes, for engines without a
+    database file to hold each step (conf/spark_transactions). On Spark the step is computed and
+    checkpointed in the executors' memory (`localCheckpoint`): later steps start from its rows, not
+    from the plan that made them (Spark 4.3's analyser fails on some plans that join a table to an
+    aggregate of itself several steps back). Elsewhere: `Table.cache()`. Released once its last
+    reader has run."""
 
     def __init__(self, metadata: dict[str, Any] | None = None) -> None:
         super().__init__(copy_mode="assign", metadata=metadata)
+        self._frame: Any = None
 
     def save(self, data: Any) -> None:
-        super().save(data.cache())
+        backend = data._find_backend()
+        if backend.name != "pyspark":
+            super().save(data.cache())
+            return
+        self._frame = backend._session.sql(backend.compile(data)).localCheckpoint(eager=True)
+        name = f"step_{uuid.uuid4().hex}"
+        self._frame.createOrReplaceTempView(name)
+        super().save(backend.table(name))
 
     def _release(self) -> None:
-        if self._data is not None:
+        if self._frame is not None:
+            self._frame.unpersist()
+            self._frame = None
+        elif self._data is not None:
             self._data.release()
         super()._release()
 

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from ibis.backends.pyspark.datatypes import PySparkSchema
 
+from customer_segmentation.datasets import CachedTableDataset
+
 ENGINES = ("duckdb", "pyspark", "postgres")
 
 
@@ -51,7 +53,9 @@ class Engine:
         """A step's result kept as the catalog keeps it: a table in the database, a cached Spark
         table (conf/base/catalog_order_log.yml, conf/spark_transactions)."""
         if self.name == "pyspark":
-            return table.cache()
+            kept = CachedTableDataset()
+            kept.save(table)
+            return kept.load()
         return self.connection.create_table(f"step_{uuid.uuid4().hex[:12]}", table, temp=True)
 
 

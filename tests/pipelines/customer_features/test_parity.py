@@ -22,7 +22,7 @@ from customer_segmentation.datasets import KeptMemoryDataset, RawCustomersDatase
 from customer_segmentation.pipelines.customer_features import create_pipeline
 from customer_segmentation.pipelines.customer_features.rfm import score_rfm
 from tests.conftest import PROJECT_ROOT, load_parameters
-from tests.pipelines.customer_features.test_nodes import run_nodes
+from tests.pipelines.customer_features.test_nodes import FIRST_EDITION, LOG, raw_log, run_nodes
 
 REFERENCE = Path(__file__).parent / "reference"
 LOGS = ("order_lines", "new_order_lines")
@@ -145,3 +145,47 @@ def test_the_order_log_as_a_postgresql_table_through_kedro(postgres, tmp_path):
         outputs["customer_features"].to_pandas(),
         outputs["rfm_scores"].to_pandas(),
     )
+
+
+SECOND_EDITION = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price",
+                  "Customer ID", "Country"]  # fmt: skip
+HAND_MADE = {
+    "first edition, every rule": (LOG, FIRST_EDITION, {}),
+    "second edition, day first, seconds, snapshot": (
+        [["1", "A", "a", "1", "03/04/2025 10:00:00", "5", "17850.0", "France"],
+         ["2", "A", "a", "1", "01/05/2025 10:00:00", "5", "17850.0", "France"],
+         ["C3", "A", "a", "-1", "02/05/2025 10:00:00", "5", "17850.0", "France"]],
+        SECOND_EDITION,
+        {"date_format": "%d/%m/%Y %H:%M:%S", "snapshot_date": "2025-06-01"},
+    ),
+    "one row per invoice": (
+        [["1", "1", "01/02/2025 10:00", "120.00", "7"], ["2", "1", "01/09/2025 10:00", "80.00", "7"],
+         ["C2", "-1", "01/09/2025 11:00", "80.00", "7"]],
+        ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
+        {},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["pyspark"], indirect=True)
+def test_spark_gives_duckdbs_answer_to_the_hand_made_logs_line_by_line(engine, connections):
+    """The logs of test_nodes.py, whose every line's fate is asserted there on DuckDB: Spark
+    quarantines, nets and counts the same lines and gives the same features and RFM scores."""
+    import ibis  # noqa: PLC0415
+
+    from tests.pipelines.customer_features.conftest import Engine  # noqa: PLC0415
+
+    duckdb = Engine("duckdb", connections.setdefault("duckdb", ibis.duckdb.connect()))
+    for log, (rows, header, changes) in HAND_MADE.items():
+        params = {**load_parameters()["customer_features"], **changes}
+        expected = run_nodes(duckdb.table(raw_log(rows, header)), params, duckdb.keep)
+        found = run_nodes(engine.table(raw_log(rows, header)), params, engine.keep)
+        assert found[5] == expected[5], log  # the line accounting
+        for position in (1, 3):  # the quarantines: the same lines, the same reasons
+            columns = ["source_line", "reason"]
+            pd.testing.assert_frame_equal(found[position][columns], expected[position][columns])
+        columns = ["source_line", "status", "net_quantity"]
+        pd.testing.assert_frame_equal(found[2][columns], expected[2][columns], check_dtype=False)
+        pd.testing.assert_frame_equal(found[4], expected[4], check_dtype=False)
+        scores = [score_rfm(e.table(found[4]), params).to_pandas() for e in (engine, duckdb)]
+        pd.testing.assert_frame_equal(*scores, check_dtype=False)
