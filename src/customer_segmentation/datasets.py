@@ -145,10 +145,22 @@ class RawCustomersDataset(CSVDataset):
 
 
 class KeptMemoryDataset(MemoryDataset):
-    """A `MemoryDataset` the runner cannot release: its data stays readable after the run."""
+    """A `MemoryDataset` the runner cannot release: its data stays readable after the run. An Ibis
+    table is computed once and kept by its engine (`Table.cache()`), so the next node starts from
+    its rows instead of compiling and running every step before it again."""
+
+    def save(self, data: Any) -> None:
+        super().save(computed(data))
 
     def _release(self) -> None:
         pass
+
+
+def computed(data: Any) -> Any:
+    """An Ibis table cached by its engine (computed once); anything else as it is."""
+    if type(data).__module__.startswith("ibis.") and hasattr(data, "cache"):
+        return data.cache()
+    return data
 
 
 class CachedTableDataset(MemoryDataset):

@@ -33,6 +33,7 @@ from kedro.framework.project import pipelines, settings
 from kedro.framework.startup import bootstrap_project
 from kedro.io import AbstractDataset, DatasetError, Version
 
+from customer_segmentation.datasets import computed
 from customer_segmentation.errors import DataValidationError, InputFileError, validation_message
 from customer_segmentation.pipeline_registry import stage_name
 from customer_segmentation.pipelines.data_processing.nodes import standard_names
@@ -66,8 +67,10 @@ class ScoredTable:
 
 
 def transcoded(outputs: dict[str, Any]) -> dict[str, Any]:
-    """A node's outputs, plus the pandas reading of each Ibis table it wrote as `<name>@ibis`
-    (`<name>@pandas`): in memory, what the catalog's transcoded entries do on disk."""
+    """A node's outputs (Ibis tables computed once, as the catalog's datasets keep them), plus the
+    pandas reading of each Ibis table it wrote as `<name>@ibis` (`<name>@pandas`): in memory, what
+    the catalog's transcoded entries do on disk."""
+    outputs = {name: computed(value) for name, value in outputs.items()}  # Ibis: computed once
     extra = {
         name.removesuffix("@ibis") + "@pandas": value.to_pandas()
         for name, value in outputs.items()
