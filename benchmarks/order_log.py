@@ -96,7 +96,8 @@ def bench_order_log(
             if baseline:
                 old = project_copy(archived(baseline, work / "baseline_src"), work / "baseline",
                                    {"order_lines.csv": csv})  # fmt: skip
-                projects[f"customer_features at {baseline} (transactions)"] = (old, "transactions")
+                for env in envs:
+                    projects[f"customer_features at {baseline} --env {env}"] = (old, env)
             (work / "benchmarks").symlink_to(ROOT / "benchmarks")
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in projects}
             for name, engine in floors.items():

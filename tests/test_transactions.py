@@ -31,7 +31,7 @@ def test_the_order_log_environment_recovers_planted_behaviours_with_rfm_beside(s
     database = duckdb.connect(str(data / "order_log.duckdb"), read_only=True)
     steps = {row[0] for row in database.sql("SHOW TABLES").fetchall()}
     assert {"order_lines_standardised", "order_lines_clean", "order_lines_net"} <= steps
-    used = database.sql("SELECT count(*) FROM order_lines_net WHERE status = 'used'").fetchone()
+    used = database.sql("SELECT count(*) FROM order_lines_net WHERE status = 'used'").fetchall()[0]
     assert used[0] == accounting["lines_used"]
     database.close()
 

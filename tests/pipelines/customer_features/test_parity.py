@@ -81,11 +81,12 @@ def assert_as_before(log: str, accounting, quarantine, features, rfm) -> None:
     )
 
 
-# the 56,669-line log runs through PostgreSQL with Kedro's catalog (below), the small one here
+# The 56,669-line log: here on DuckDB; on PostgreSQL through Kedro's catalog (below); on Spark by
+# `kedro run --env spark_transactions` against the DuckDB run (tests/test_spark_transactions.py).
 @pytest.mark.parametrize(
     ("engine", "log"),
-    [("duckdb", log) for log in LOGS] + [("pyspark", log) for log in LOGS]
-    + [("postgres", "new_order_lines")],
+    [("duckdb", log) for log in LOGS] + [("pyspark", "new_order_lines"),
+                                         ("postgres", "new_order_lines")],
     indirect=["engine"],
 )  # fmt: skip
 def test_the_embedded_log_gives_the_former_answers_on_every_engine(engine, log):

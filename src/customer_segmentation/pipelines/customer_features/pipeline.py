@@ -1,8 +1,10 @@
 """customer_features: an order log -> validated, netted lines -> one row of behaviour per customer.
 
-In an environment whose catalog declares `order_lines_raw` (`kedro run --env transactions`), the
-pipeline registry starts the workflow here: `customer_features` becomes the customer table that
-data_processing reads, and new customers to score are built from `new_order_lines_raw` the same way.
+In the `order_log` workflows (`kedro run --env transactions`, `--env spark_transactions`) the pipeline
+registry starts here: `customer_features` becomes the customer table that data_processing reads
+(written as `customer_features@ibis`, read as `@pandas` or `@spark`), and new customers to score are
+built from `new_order_lines_raw` the same way. The nodes are Ibis expressions: the catalog's datasets
+decide the engine (DuckDB embedded, Spark, a SQL database).
 """
 
 from kedro.pipeline import Node, Pipeline
