@@ -162,7 +162,8 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
         (typed._price <= 0, "non-positive price"),
     ]  # fmt: skip
     reason = ibis.cases(*[(failing.fill_null(False), why) for failing, why in rules], else_=None)
-    flagged = typed.mutate(reason=reason)
+    # computed once by the engine: the check below, the usable lines and the quarantine read it
+    flagged = typed.mutate(reason=reason).cache()
     quarantine = flagged.filter(flagged.reason.notnull()).select(
         "source_line", *delivered, "reason"
     )
@@ -260,7 +261,7 @@ def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
     # aggregate)
     lines = lines.mutate(
         _buys=(lines.net_quantity > 0).any().over(ibis.window(group_by="customer_id"))
-    )
+    ).cache()  # computed once: the kept lines and the quarantine read it
     orphan = (lines.status == "used") & ~lines._buys
     quarantine = lines.filter(orphan).select(
         *columns, "net_quantity", "status", reason=ibis.literal(ORPHAN)
