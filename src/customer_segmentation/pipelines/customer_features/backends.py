@@ -8,6 +8,7 @@ depend on, the rules call a function here, which writes it so every engine gives
 - `with_timestamp`: a date in the declared strptime format, or null (DuckDB and PostgreSQL raise on
   a bad date, Spark speaks another pattern language);
 - `parsed_number`: a number as exact DECIMAL, or null (`try_cast` is a plain CAST on PostgreSQL);
+- `row_hash`: a hash of a row's values, where the engine has one (to find repeated lines quickly);
 - `rounded`: half to even, as pandas and numpy round (SQL's ROUND is half away from zero);
 - `trimmed`: spaces, tabs, line breaks, vertical tabs and form feeds off both ends (Spark's TRIM
   keeps the last two).
@@ -197,13 +198,27 @@ def trimmed(text: ir.StringValue, on: str) -> ir.StringValue:
     return text.strip()
 
 
-def parsed_number(text: ir.StringValue) -> ir.DecimalValue:
+def parsed_number(text: ir.StringValue, on: str) -> ir.DecimalValue:
     """`text` as an exact DECIMAL(18, 4) where it is a finite number below 1e14 in magnitude (as
-    pandas' to_numeric reads numbers: sign, digits, decimal point, exponent), else null."""
+    pandas' to_numeric reads numbers: sign, digits, decimal point, exponent), else null.
+
+    DuckDB's TRY_CAST gives null for a number that does not fit DECIMAL(18, 4) (1e14 or more):
+    one regular expression a value. Elsewhere the magnitude is checked first (PostgreSQL has no
+    TRY_CAST: a CAST that overflows raises)."""
     looks_numeric = text.re_search(NUMBER_TEXT)
+    if on == "duckdb":
+        return ibis.ifelse(looks_numeric, text, None).try_cast(NUMBER)
     approximate = ibis.ifelse(looks_numeric, text, None).cast("float64")
     fits = looks_numeric & (approximate.abs() < MAX_MAGNITUDE)
     return ibis.ifelse(fits, text, None).cast(NUMBER)
+
+
+def row_hash(table: ir.Table, columns: list[str]) -> ir.IntegerValue | None:
+    """A hash of each row's values in `columns` (equal values, equal hash; different values may
+    collide), or None on an engine where the rules do not use one (PostgreSQL, ...)."""
+    if engine(table) not in ("duckdb", "pyspark"):
+        return None
+    return ibis.struct({f"_{number}": table[c] for number, c in enumerate(columns)}).hash()
 
 
 def rounded(

@@ -29,6 +29,7 @@ from .backends import (
     numbered,
     parsed_number,
     rounded,
+    row_hash,
     scalar,
     trimmed,
     with_timestamp,
@@ -111,19 +112,30 @@ def _id_text(ids: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(ids.re_search(float_like), ids.re_extract(r"^([0-9]+)[.]", 1), ids)
 
 
-def _first_line_of_repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
-    """Per line, `_first_line`: the first line with exactly the same delivered values (blanks equal
-    blanks), or null for a line nobody repeats. One group-by and one equality join on the values
-    (a blank as '' plus a blank flag, so every engine can hash the join; no window over the log)."""
+def _repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
+    """`source_line` and `_first_line` of every line that repeats an earlier line exactly (the
+    same delivered values, blanks equal to blanks): one group-by and one equality join on the values
+    (a blank as '' plus a blank flag, so every engine can hash the join; no window over the log).
+
+    Where the engine hashes rows (`row_hash`), only the lines whose hash another line shares are
+    compared value by value: a group-by of one integer instead of every field."""
+    candidates = lines
+    digest = row_hash(lines, delivered)
+    if digest is not None:
+        hashed = lines.select("source_line", _h=digest)
+        shared = hashed.group_by("_h").agg(_n=hashed.count())
+        shared = hashed.semi_join(shared.filter(shared._n > 1), "_h")
+        candidates = lines.semi_join(shared, "source_line")
     keys = {}
     for number, field in enumerate(delivered):
-        keys[f"_v{number}"] = lines[field].fill_null("")
-        keys[f"_b{number}"] = lines[field].isnull()
-    keyed = lines.mutate(**keys)
+        keys[f"_v{number}"] = candidates[field].fill_null("")
+        keys[f"_b{number}"] = candidates[field].isnull()
+    keyed = candidates.select("source_line", **keys).view()  # a relation of its own: joinable
     firsts = keyed.group_by(list(keys)).agg(_first_line=keyed.source_line.min(), _n=keyed.count())
     repeated = firsts.filter(firsts._n > 1).drop("_n")
-    joined = keyed.left_join(repeated, list(keys))
-    return joined.select(*lines.columns, "_first_line")
+    joined = keyed.join(repeated, list(keys))
+    repeats = joined.filter(joined.source_line != joined._first_line)
+    return repeats.select("source_line", "_first_line")
 
 
 def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table, ir.Table]:
@@ -137,22 +149,24 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     is unparseable.
     """
     delivered = [c for c in lines.columns if c != "source_line"]
-    lines = _first_line_of_repeats(lines, delivered)
+    repeats = _repeats(lines, delivered)
+    typed = lines.left_join(repeats, "source_line").select(*lines.columns, "_first_line")
     date_format = params["date_format"]
-    typed = lines.mutate(  # every field read once, in its own projection
-        _customer_id=_id_text(_text(lines, "customer_id")),
-        _invoice=_text(lines, "invoice").fill_null(""),
-        _item=_text(lines, "stock_code"),
-        _date_text=_text(lines, "invoice_date"),
-        _quantity=parsed_number(_text(lines, "quantity")),
-        _price=parsed_number(_text(lines, "unit_price")),
-        _country=_text(lines, "country"),
+    typed = typed.select(  # every field read once, in its own projection; the text stays behind
+        "source_line",
+        "_first_line",
+        _customer_id=_id_text(_text(typed, "customer_id")),
+        _invoice=_text(typed, "invoice").fill_null(""),
+        _item=_text(typed, "stock_code"),
+        _date_text=_text(typed, "invoice_date"),
+        _quantity=parsed_number(_text(typed, "quantity"), engine(lines)),
+        _price=parsed_number(_text(typed, "unit_price"), engine(lines)),
+        _country=_text(typed, "country"),
     )
     typed = with_timestamp(typed, "_date_text", date_format, "_date")
     codes = sorted({str(code).strip().upper() for code in params["non_product_codes"]})
     rules = [
-        (typed._first_line.notnull() & (typed._first_line != typed.source_line),
-         ibis.literal(DUPLICATE) + typed._first_line.cast("string")),
+        (typed._first_line.notnull(), ibis.literal(DUPLICATE) + typed._first_line.cast("string")),
         (typed._customer_id.fill_null("") == "", "missing customer id"),
         (typed._date.isnull(), f"unparseable date (expected {date_format})"),
         (typed._quantity.isnull(), "unparseable quantity"),
@@ -163,10 +177,9 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     ]  # fmt: skip
     reason = ibis.cases(*[(failing.fill_null(False), why) for failing, why in rules], else_=None)
     # computed once by the engine: the check below, the usable lines and the quarantine read it
-    flagged = typed.mutate(reason=reason).cache()
-    quarantine = flagged.filter(flagged.reason.notnull()).select(
-        "source_line", *delivered, "reason"
-    )
+    flagged = typed.mutate(reason=reason).drop("_first_line", "_date_text").cache()
+    reasons = flagged.filter(flagged.reason.notnull()).select("source_line", "reason")
+    quarantine = lines.join(reasons, "source_line").select("source_line", *delivered, "reason")
     good = flagged.filter(flagged.reason.isnull())
     if not scalar(good.limit(1).count()):
         counts = quarantine.reason.value_counts().order_by([ibis.desc("reason_count"), "reason"])
