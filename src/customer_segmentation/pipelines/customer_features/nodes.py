@@ -217,30 +217,11 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     return clean, quarantine.order_by("source_line")
 
 
-def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
-    """Net cancelled quantities against the same customer's purchases of the same item.
-
-    Per customer and item, the cancelled quantity cancels purchased quantity up to what was bought:
-    the latest purchases first, the earliest cancellations first. A line cancelled (or cancelling)
-    completely is `netted`; a purchase cancelled in part keeps its remaining quantity. Cancelled
-    quantity beyond what the customer bought in the log is an unmatched return: it stays as a
-    negative line (it lowers net spend and counts in the return rate). Returns by a customer with no
-    purchase left are quarantined ("return without a purchase"), since they describe no customer.
-
-    Running sums are taken only over the customer x item pairs that have both purchases and
-    cancellations; every other line keeps its quantity.
-
-    Returns the lines with `status` (used | netted) and `net_quantity`, and that quarantine.
-    """
+def _netted(clean: ir.Table, pairs: ir.Table) -> ir.Table:
+    """`clean` with `net_quantity` and `status`: per customer x item pair of `pairs` (which has
+    both purchases and cancellations; `_matched` the quantity they cancel), the running sums that
+    net them; every other line keeps its quantity."""
     key = ["customer_id", "item"]
-    cancel = clean.is_cancellation
-    amount = clean.quantity.abs()
-    pairs = clean.group_by(key).agg(
-        _bought=ibis.ifelse(cancel, 0, amount).sum(),
-        _cancelled=ibis.ifelse(cancel, amount, 0).sum(),
-    )
-    pairs = pairs.filter((pairs._bought > 0) & (pairs._cancelled > 0))
-    pairs = pairs.select(*key, _matched=ibis.least(pairs._bought, pairs._cancelled))
     columns = clean.columns
     both = clean.join(pairs, key)
     amount = both.quantity.abs()
@@ -265,21 +246,49 @@ def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
     )
     lines = netted_pairs.union(others)
     signed = ibis.ifelse(lines.is_cancellation, -lines._remaining, lines._remaining)
-    lines = lines.select(
+    return lines.select(
         *columns,
         net_quantity=signed,
         status=ibis.ifelse(lines._remaining > 0, "used", "netted"),
     )
-    # whether the customer has a purchase left (a window: Spark cannot join this union to its own
-    # aggregate)
-    lines = lines.mutate(
-        _buys=(lines.net_quantity > 0).any().over(ibis.window(group_by="customer_id"))
-    ).cache()  # computed once: the kept lines and the quarantine read it
-    orphan = (lines.status == "used") & ~lines._buys
-    quarantine = lines.filter(orphan).select(
-        *columns, "net_quantity", "status", reason=ibis.literal(ORPHAN)
+
+
+def net_cancellations(clean: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """Net cancelled quantities against the same customer's purchases of the same item.
+
+    Per customer and item, the cancelled quantity cancels purchased quantity up to what was bought:
+    the latest purchases first, the earliest cancellations first. A line cancelled (or cancelling)
+    completely is `netted`; a purchase cancelled in part keeps its remaining quantity. Cancelled
+    quantity beyond what the customer bought in the log is an unmatched return: it stays as a
+    negative line (it lowers net spend and counts in the return rate). Returns by a customer with no
+    purchase left are quarantined ("return without a purchase"), since they describe no customer.
+
+    Running sums are taken only over the customer x item pairs that have both purchases and
+    cancellations; every other line keeps its quantity. Whether a customer has a purchase left is
+    read from the pairs (one of them has more bought than cancelled): no window over the log.
+
+    Returns the lines with `status` (used | netted) and `net_quantity`, and that quarantine.
+    """
+    key = ["customer_id", "item"]
+    cancel = clean.is_cancellation
+    amount = clean.quantity.abs()
+    pairs = clean.group_by(key).agg(
+        _bought=ibis.ifelse(cancel, 0, amount).sum(),
+        _cancelled=ibis.ifelse(cancel, amount, 0).sum(),
     )
+    buyers = pairs.filter(pairs._bought > pairs._cancelled).select("customer_id").distinct()
+    both = pairs.filter((pairs._bought > 0) & (pairs._cancelled > 0))
+    both = both.select(*key, _matched=ibis.least(both._bought, both._cancelled))
+    lines = _netted(clean, both)
+    # computed once: the kept lines and the quarantine read it
+    lines = (
+        lines.left_join(buyers.mutate(_buys=True), "customer_id")
+        .select(*lines.columns, "_buys")
+        .cache()
+    )
+    orphan = (lines.status == "used") & lines._buys.isnull()
     kept = lines.filter(~orphan).drop("_buys")
+    quarantine = lines.filter(orphan).drop("_buys").mutate(reason=ibis.literal(ORPHAN))
     return kept, quarantine.order_by("source_line")
 
 
