@@ -178,7 +178,7 @@ class CachedTableDataset(MemoryDataset):
     def save(self, data: Any) -> None:
         backend = data._find_backend()
         if backend.name != "pyspark":
-            super().save(data.cache())
+            super().save(computed(data))
             return
         self._frame = backend._session.sql(backend.compile(data)).localCheckpoint(eager=True)
         name = f"step_{uuid.uuid4().hex}"
