@@ -84,9 +84,10 @@ def numbered(table: ir.Table, first: int = 2) -> ir.Table:
     if on != "pyspark":  # a database returns rows in no set order: number them by their values
         line = ibis.row_number().over(order_by=list(table.columns)) + first
         return table.mutate(source_line=line).relocate("source_line")
-    # Spark's row ids are not deterministic: drawn once and cached, so the partition counts and the
-    # rows they number see the same ids
-    ids = table.mutate(_id=monotonically_increasing_id()).cache()
+    # a file's scan gives every row the same id each time it is read (its partition and position;
+    # data_processing.spark.number_lines relies on it too): the partition counts and the rows they
+    # number are two reads of the same scan, not a cached copy of the whole log
+    ids = table.mutate(_id=monotonically_increasing_id())
     ids = ids.mutate(_part=ids._id // (1 << 33), _pos=ids._id % (1 << 33))
     parts = ids.group_by("_part").agg(_rows=ids.count())
     earlier = parts.view()
