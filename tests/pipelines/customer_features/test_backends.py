@@ -9,9 +9,7 @@ import pytest
 
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.pipelines.customer_features.backends import (
-    engine as engine_of,
-)
-from customer_segmentation.pipelines.customer_features.backends import (
+    earliest_equal_line,
     numbered,
     parsed_number,
     rounded,
@@ -19,6 +17,9 @@ from customer_segmentation.pipelines.customer_features.backends import (
     spark_date_pattern,
     trimmed,
     with_timestamp,
+)
+from customer_segmentation.pipelines.customer_features.backends import (
+    engine as engine_of,
 )
 
 
@@ -94,19 +95,24 @@ def test_money_sums_are_exact(engine):
     assert str(total).rstrip("0").rstrip(".") == "3"  # floats give 3.0000000000000004
 
 
-def test_equal_rows_hash_equal_where_the_engine_hashes_rows(engine):
+def test_each_engine_has_its_quick_way_to_find_equal_rows(engine):
+    """DuckDB hashes rows, Spark takes the earliest equal line by a window, PostgreSQL compares
+    values (neither): equal values (a blank equal to a blank, not to '') are found either way."""
     rows = pd.DataFrame(
         {"a": ["x", "x", "x", None, None, ""], "b": ["1", "1", "2", "1", "1", "1"]}, dtype=object
     )
-    table = engine.table(rows)
-    digest = row_hash(table, ["a", "b"])
-    if engine.name == "postgres":  # compared value by value there
-        assert digest is None
-        return
-    hashes = table.select("a", "b", h=digest).to_pandas()
-    key = hashes["a"].fillna("<null>") + "|" + hashes["b"]
-    assert (hashes.groupby(key)["h"].nunique() == 1).all()  # equal values: one hash
-    assert hashes.loc[key == "x|1", "h"].iloc[0] != hashes.loc[key == "x|2", "h"].iloc[0]
+    table = engine.table(rows.assign(source_line=range(2, 8)))
+    digest, earliest = row_hash(table, ["a", "b"]), earliest_equal_line(table, ["a", "b"])
+    way = {"duckdb": "hash", "pyspark": "window"}.get(engine.name)
+    assert way == ("hash" if digest is not None else "window" if earliest is not None else None)
+    if digest is not None:
+        hashes = table.select("a", "b", h=digest).to_pandas()
+        key = hashes["a"].fillna("<null>") + "|" + hashes["b"]
+        assert (hashes.groupby(key)["h"].nunique() == 1).all()  # equal values: one hash
+        assert hashes.loc[key == "x|1", "h"].iloc[0] != hashes.loc[key == "x|2", "h"].iloc[0]
+    if earliest is not None:
+        found = table.select("source_line", e=earliest).to_pandas().sort_values("source_line")
+        assert found["e"].tolist() == [2, 2, 4, 5, 5, 7]
 
 
 def test_rounding_is_half_to_even_as_pandas_on_every_engine(engine):

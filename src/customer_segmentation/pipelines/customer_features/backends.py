@@ -8,7 +8,8 @@ depend on, the rules call a function here, which writes it so every engine gives
 - `with_timestamp`: a date in the declared strptime format, or null (DuckDB and PostgreSQL raise on
   a bad date, Spark speaks another pattern language);
 - `parsed_number`: a number as exact DECIMAL, or null (`try_cast` is a plain CAST on PostgreSQL);
-- `row_hash`: a hash of a row's values, where the engine has one (to find repeated lines quickly);
+- `row_hash`, `earliest_equal_line`: how an engine finds repeated lines quickly (a hash of each
+  row's values on DuckDB, a window over the values on Spark);
 - `rounded`: half to even, as pandas and numpy round (SQL's ROUND is half away from zero);
 - `trimmed`: spaces, tabs, line breaks, vertical tabs and form feeds off both ends (Spark's TRIM
   keeps the last two).
@@ -216,10 +217,19 @@ def parsed_number(text: ir.StringValue, on: str) -> ir.DecimalValue:
 
 def row_hash(table: ir.Table, columns: list[str]) -> ir.IntegerValue | None:
     """A hash of each row's values in `columns` (equal values, equal hash; different values may
-    collide), or None on an engine where the rules do not use one (PostgreSQL, ...)."""
-    if engine(table) not in ("duckdb", "pyspark"):
+    collide), or None on an engine where the rules do not use one (Spark, PostgreSQL, ...)."""
+    if engine(table) != "duckdb":
         return None
     return ibis.struct({f"_{number}": table[c] for number, c in enumerate(columns)}).hash()
+
+
+def earliest_equal_line(table: ir.Table, columns: list[str]) -> ir.IntegerValue | None:
+    """The smallest `source_line` among the rows with the same values in `columns` (blanks equal
+    to blanks), as a window, on Spark: one shuffle of the rows, where a group-by joined back to the
+    rows shuffles them three times. None elsewhere: DuckDB and SQL databases group and join."""
+    if engine(table) != "pyspark":
+        return None
+    return table.source_line.min().over(ibis.window(group_by=[table[c] for c in columns]))
 
 
 def rounded(

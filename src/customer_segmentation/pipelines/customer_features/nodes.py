@@ -25,6 +25,7 @@ from customer_segmentation.errors import DataValidationError, example_rows, vali
 
 from .backends import (
     NUMBER,
+    earliest_equal_line,
     engine,
     numbered,
     parsed_number,
@@ -149,8 +150,13 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     is unparseable.
     """
     delivered = [c for c in lines.columns if c != "source_line"]
-    repeats = _repeats(lines, delivered)
-    typed = lines.left_join(repeats, "source_line").select(*lines.columns, "_first_line")
+    earliest = earliest_equal_line(lines, delivered)
+    if earliest is None:
+        repeats = _repeats(lines, delivered)
+        typed = lines.left_join(repeats, "source_line").select(*lines.columns, "_first_line")
+    else:
+        repeat = earliest < lines.source_line
+        typed = lines.mutate(_first_line=ibis.ifelse(repeat, earliest, ibis.null("int64")))
     date_format = params["date_format"]
     typed = typed.select(  # every field read once, in its own projection; the text stays behind
         "source_line",
