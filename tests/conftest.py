@@ -172,21 +172,31 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-# Files that take minutes start first, so that the pytest-xdist workers finish at about the same time.
+# The files that take minutes start first, in this order (pytest-xdist hands out whole files in
+# collection order: `--no-loadscope-reorder` in pyproject.toml). The command sequence
+# (`sequence_project`, six runs one after the other) is built by the third file, early; the other
+# file that reads it comes after many minutes of other work, so that no worker waits idle for it.
 LONG_FILES = (
     "test_spark_transactions.py",
-    "test_spark.py",
+    "test_spark.py",  # in-process Spark first, then a copy of ran_project
+    "test_trusted_runs.py",  # builds sequence_project
     "test_tracking.py",
-    "test_trusted_runs.py",
-    "test_service.py",
-    "test_own_tables.py",
+    "test_run.py",
+    "pipelines/model_selection/test_spark.py",
+    "app/test_service.py",
+    "test_properties.py",
+    "pipelines/customer_features/test_parity.py",
+    "app/test_outputs.py",  # builds ran_twice
+    "test_own_tables.py",  # reads sequence_project
 )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(
-        key=lambda item: item.path.name not in LONG_FILES
-    )  # stable: the rest keep their order
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(Path(__file__).parent).as_posix()
+        return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:

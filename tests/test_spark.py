@@ -18,7 +18,7 @@ from sklearn.metrics import adjusted_rand_score
 from customer_segmentation.datasets import RawCustomersDataset
 from customer_segmentation.pipelines import data_processing
 from customer_segmentation.pipelines.data_processing.spark import number_lines
-from tests.conftest import PROJECT_ROOT, kedro, latest, load_parameters, run_pipeline
+from tests.conftest import FAST, PROJECT_ROOT, kedro, latest, load_parameters, run_pipeline
 
 RAW_SCHEMA = (
     "`CustomerID` STRING, `Genre` STRING, `Age` STRING, `Annual Income (k$)` STRING, "
@@ -107,7 +107,9 @@ def test_kedro_run_env_spark_gives_the_pandas_segments(ran_copy):
     pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
     pandas_report = json.loads(latest(pandas / "08_reporting/data_quality_report.json").read_text())
     pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
-    kedro(project_copy, "run", "--env", "spark")
+    # with the parameters of the default run it is compared with: stability is not under test here
+    # (tests/pipelines/model_selection/test_spark.py resamples on Spark)
+    kedro(project_copy, "run", "--env", "spark", "--params", FAST)
     report = json.loads(latest(data / "08_reporting/data_quality_report.json").read_text())
     assert report["quarantined_by_reason"] == pandas_report["quarantined_by_reason"]
     assert report["accounting_holds"] and report["rows_kept"] == pandas_report["rows_kept"]

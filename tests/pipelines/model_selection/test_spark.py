@@ -25,7 +25,9 @@ def spark_features(spark, embedded_processing):
 
 @pytest.fixture(scope="module")
 def quick_params() -> dict:
-    params = copy.deepcopy(load_parameters()["model_selection"])
+    """The parameters `kedro run --env spark` sweeps with (three pyspark.ml starts per k), on a
+    shorter k range with fewer gap references and resamples."""
+    params = copy.deepcopy(load_parameters("spark")["model_selection"])
     params.update(k_range={"min": 2, "max": 7}, stability_resamples=3, gap_references=3)
     return params
 
