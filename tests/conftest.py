@@ -174,7 +174,7 @@ def copy_project(target: Path) -> Path:
 
 # The files that take minutes start first, in this order (pytest-xdist hands out whole files in
 # collection order: `--no-loadscope-reorder` in pyproject.toml). The command sequence
-# (`sequence_project`, six runs one after the other) is built by the third file, early; the other
+# (`sequence_project`, five runs one after the other) is built by the third file, early; the other
 # file that reads it comes after many minutes of other work, so that no worker waits idle for it.
 LONG_FILES = (
     "test_spark_transactions.py",

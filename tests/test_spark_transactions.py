@@ -22,23 +22,23 @@ def test_kedro_run_env_spark_transactions_gives_the_transactions_answer(project_
     does not wait for the sequence's five runs.)"""
     # stability is not under test in either run
     kedro(project_copy, "run", "--env", "transactions", "--params", FAST)
-    pandas = project_copy / "data/transactions"
+    duckdb = project_copy / "data/transactions"
     data = project_copy / "data/spark_transactions"
-    accounting = json.loads(latest(pandas / "08_reporting/line_accounting.json").read_text())
-    pandas_k = json.loads(latest(pandas / "05_model_input/k_selection.json").read_text())["k"]
-    pandas_rfm = pd.read_csv(latest(pandas / "07_model_output/rfm_scores.csv"))
-    pandas_segments = pd.read_csv(latest(pandas / "07_model_output/segmented_customers.csv"))
+    accounting = json.loads(latest(duckdb / "08_reporting/line_accounting.json").read_text())
+    duckdb_k = json.loads(latest(duckdb / "05_model_input/k_selection.json").read_text())["k"]
+    duckdb_rfm = pd.read_csv(latest(duckdb / "07_model_output/rfm_scores.csv"))
+    duckdb_segments = pd.read_csv(latest(duckdb / "07_model_output/segmented_customers.csv"))
     kedro(project_copy, "run", "--env", "spark_transactions", "--params", FAST)
     assert json.loads(latest(data / "08_reporting/line_accounting.json").read_text()) == accounting
-    assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == pandas_k
+    assert json.loads(latest(data / "05_model_input/k_selection.json").read_text())["k"] == duckdb_k
     rfm = pd.read_parquet(latest(data / "07_model_output/rfm_scores_spark.parquet"))
-    joined = pandas_rfm.merge(rfm.astype({"customer_id": "int64"}), on="customer_id")
-    assert len(joined) == len(pandas_rfm) == len(rfm) == accounting["customers_out"]
+    joined = duckdb_rfm.merge(rfm.astype({"customer_id": "int64"}), on="customer_id")
+    assert len(joined) == len(duckdb_rfm) == len(rfm) == accounting["customers_out"]
     assert (joined["rfm_cell_x"] == joined["rfm_cell_y"]).all()
     parts = spark_parts(data / "07_model_output/segmented_customers_spark", "part-*.csv")
     segments = pd.concat(pd.read_csv(part) for part in parts)
-    joined = pandas_segments.merge(segments, on="customer_id", suffixes=("_pandas", "_spark"))
-    assert len(joined) == len(pandas_segments) == len(segments)
-    assert adjusted_rand_score(joined["segment_id_pandas"], joined["segment_id_spark"]) >= 0.95
+    joined = duckdb_segments.merge(segments, on="customer_id", suffixes=("_duckdb", "_spark"))
+    assert len(joined) == len(duckdb_segments) == len(segments)
+    assert adjusted_rand_score(joined["segment_id_duckdb"], joined["segment_id_spark"]) >= 0.95
     report = latest(data / "08_reporting/segment_report.html").read_text()
     assert "RFM" in report

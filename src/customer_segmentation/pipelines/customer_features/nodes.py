@@ -113,13 +113,18 @@ def _id_text(ids: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(ids.re_search(float_like), ids.re_extract(r"^([0-9]+)[.]", 1), ids)
 
 
-def _repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
-    """`source_line` and `_first_line` of every line that repeats an earlier line exactly (the
-    same delivered values, blanks equal to blanks): one group-by and one equality join on the values
-    (a blank as '' plus a blank flag, so every engine can hash the join; no window over the log).
+def _with_first_line(lines: ir.Table, delivered: list[str]) -> ir.Table:
+    """`lines` with `_first_line`: for a line that repeats an earlier line exactly (the same
+    delivered values, blanks equal to blanks), the first such line; null otherwise.
 
-    Where the engine hashes rows (`row_hash`), only the lines whose hash another line shares are
-    compared value by value: a group-by of one integer instead of every field."""
+    On Spark a window over the values (`earliest_equal_line`: one shuffle of the log). Elsewhere
+    one group-by and one equality join on the values (a blank as '' plus a blank flag, so every
+    engine can hash the join), joined back to the lines; where the engine hashes rows (`row_hash`,
+    DuckDB) only the lines whose hash another line shares are compared value by value."""
+    earliest = earliest_equal_line(lines, delivered)
+    if earliest is not None:
+        repeat = earliest < lines.source_line
+        return lines.mutate(_first_line=ibis.ifelse(repeat, earliest, ibis.null("int64")))
     candidates = lines
     digest = row_hash(lines, delivered)
     if digest is not None:
@@ -136,7 +141,8 @@ def _repeats(lines: ir.Table, delivered: list[str]) -> ir.Table:
     repeated = firsts.filter(firsts._n > 1).drop("_n")
     joined = keyed.join(repeated, list(keys))
     repeats = joined.filter(joined.source_line != joined._first_line)
-    return repeats.select("source_line", "_first_line")
+    repeats = repeats.select("source_line", "_first_line")
+    return lines.left_join(repeats, "source_line").select(*lines.columns, "_first_line")
 
 
 def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table, ir.Table]:
@@ -150,13 +156,7 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
     is unparseable.
     """
     delivered = [c for c in lines.columns if c != "source_line"]
-    earliest = earliest_equal_line(lines, delivered)
-    if earliest is None:
-        repeats = _repeats(lines, delivered)
-        typed = lines.left_join(repeats, "source_line").select(*lines.columns, "_first_line")
-    else:
-        repeat = earliest < lines.source_line
-        typed = lines.mutate(_first_line=ibis.ifelse(repeat, earliest, ibis.null("int64")))
+    typed = _with_first_line(lines, delivered)
     date_format = params["date_format"]
     typed = typed.select(  # every field read once, in its own projection; the text stays behind
         "source_line",
