@@ -11,8 +11,11 @@ are Spark aggregations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from pyspark.ml.clustering import BisectingKMeans, KMeans
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F  # noqa: N812 (Spark's own convention)
 from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
@@ -21,13 +24,59 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import OrderedSegments
 from customer_segmentation.pipelines.data_processing.spark_features import feature_columns
-from customer_segmentation.pipelines.model_selection.spark import centres_of, fit_best, shift_for
-from customer_segmentation.spark_frames import sample_to_pandas, with_vector
+from customer_segmentation.spark_frames import VECTOR, sample_to_pandas, with_vector
 
 from . import nodes
 from .statistics import SegmentStatistics
 
 SPARK_FITS = ("kmeans", "bisecting_kmeans")
+PREDICTION = "_segment"
+# Spark's bisecting K-Means splits a cluster by nudging its centre in proportion to the centre's norm,
+# so on standardised features (centre 0) it never splits. It runs on the features plus this constant
+# (no distance changes) and its centres are shifted back.
+BISECTING_SHIFT = 10.0
+# ... and it runs every iteration of every bisection (it has no tolerance): Spark's default of 20 at
+# most, where scikit-learn stops at convergence long before `max_iter`.
+BISECTING_MAX_ITER = 20
+
+
+def shift_for(algorithm: str) -> float:
+    return BISECTING_SHIFT if algorithm == "bisecting_kmeans" else 0.0
+
+
+def centres_of(model, algorithm: str) -> np.ndarray:
+    """The fitted centres in the features' own coordinates."""
+    return np.array(model.clusterCenters()) - shift_for(algorithm)
+
+
+def spark_kmeans(k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "kmeans"):
+    """pyspark.ml's K-Means (k-means|| start for `init: k-means++`) or bisecting K-Means."""
+    if algorithm == "bisecting_kmeans":
+        return BisectingKMeans(
+            k=k, seed=seed, maxIter=min(int(kmeans["max_iter"]), BISECTING_MAX_ITER),
+            featuresCol=VECTOR, predictionCol=PREDICTION,
+        )  # fmt: skip
+    return KMeans(
+        k=k,
+        seed=seed,
+        maxIter=int(kmeans["max_iter"]),
+        initMode="random" if kmeans["init"] == "random" else "k-means||",
+        featuresCol=VECTOR,
+        predictionCol=PREDICTION,
+    )
+
+
+def fit_best(
+    vectors: DataFrame, k: int, kmeans: dict[str, Any], seed: int, algorithm: str = "kmeans"
+):
+    """The lowest-cost of `n_init` pyspark.ml fits seeded seed, seed + 1, ... (scikit-learn's
+    `n_init`: K-Means finds a local optimum, and one start can miss the best by far)."""
+    best = None
+    for start in range(int(kmeans.get("n_init", 1))):
+        model = spark_kmeans(k, kmeans, seed + start, algorithm).fit(vectors)
+        if best is None or model.summary.trainingCost < best.summary.trainingCost:
+            best = model
+    return best
 
 
 def fit(

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.engine import is_spark, spark_module
+from customer_segmentation.engine import is_spark, spark_sample
 from customer_segmentation.errors import DataValidationError
 
 from .metrics import (
@@ -66,15 +66,22 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
     stability_mean, stability_std (NaN when switched off), fit_seconds, sweep_rows (the customers
     the sweep ran on: all, or a seeded sample of `sweep_sample_size`), n_customers.
 
-    On Spark (`kedro run --env spark`) the fits are pyspark.ml's (`spark.py`), with the same columns.
+    On Spark (`kedro run --env spark`) Spark draws the seeded sample (`spark_frames.seeded_rows`,
+    ordered by customer id) and the same scikit-learn sweep runs on it on the driver: the sweep's
+    work depends on the sample's size, not on the number of customers.
     """
-    if is_spark(model_features):
-        return spark_module("model_selection").sweep_k(model_features, params)
-    customers = len(model_features)
     kmeans, seed = params["kmeans"], int(params["kmeans"]["random_state"])
-    sweep_rows = seeded_sample(customers, params.get("sweep_sample_size"), seed)
-    features = model_features.to_numpy(dtype=float)[sweep_rows]
-    if len(sweep_rows) < customers:
+    if is_spark(model_features):
+        id_column = model_features.columns[0]
+        sample, customers = spark_sample(
+            model_features, params.get("sweep_sample_size"), seed, [id_column]
+        )
+        features = sample.set_index(id_column).to_numpy(dtype=float)
+    else:
+        customers = len(model_features)
+        sweep_rows = seeded_sample(customers, params.get("sweep_sample_size"), seed)
+        features = model_features.to_numpy(dtype=float)[sweep_rows]
+    if len(features) < customers:
         logger.info("Sweeping k on a seeded sample of %d of %d customers", len(features), customers)
     distinct = len(np.unique(features, axis=0)) if len(features) else 0
     k_min, k_max = check_k_range(len(features), distinct, params)
