@@ -1,9 +1,17 @@
 """customer-segmentation: customer data in, actionable customer segments out."""
 
 import logging
+import os
 import warnings
 
 __version__ = "0.1.0"
+
+# scikit-learn's K-Means runs on OpenMP threads, which by default spin on a core while they wait for
+# work. On a machine busy with other work (a second run, the scoring service, a test suite) the
+# spinning threads take the cores from the processes doing work: three runs at once on two cores took
+# 2.2 x the CPU time (benchmarks/README.md). Passive waiting costs nothing on an idle machine. Set here,
+# before scikit-learn loads its OpenMP runtime; an OMP_WAIT_POLICY set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # PySpark (installed for `kedro run --env spark`) warns on import that it does not fully support
 # pandas 3, and pandera imports it whenever it is installed, so every run would print it. The spark
