@@ -59,6 +59,37 @@ def test_spark_quarantines_the_same_lines_for_the_same_reasons(both):
     )
 
 
+def test_placeholders_are_missing_values_on_spark_as_on_pandas(spark, tmp_path):
+    """Placeholder ids quarantined with the same reason, placeholder values imputed the same."""
+    rows = [["1", "Male", "19", "15", "39"], ["2", "Female", "21", "15", "81"],
+            ["(blank)", "Male", "30", "50", "50"], ["NULL", "Male", "30", "50", "50"],
+            ["0", "Male", "30", "50", "50"], ["5", "unknown", "N/A", "60", "40"],
+            ["6", "Male", "40", " #n/a ", "40"], ["7", "Female", "nan", "70", "30"]]  # fmt: skip
+    header = "CustomerID,Genre,Age,Annual Income (k$),Spending Score (1-100)"
+    csv = tmp_path / "customers.csv"
+    csv.write_text("\n".join([header, *(",".join(row) for row in rows)]) + "\n")
+    pandas_run = run_pipeline(
+        data_processing.create_pipeline(),
+        processing_inputs(RawCustomersDataset(filepath=str(csv)).load()),
+    )
+    raw = spark.read.csv(str(csv), header=True, schema=RAW_SCHEMA)
+    spark_run = run_pipeline(data_processing.create_pipeline(), processing_inputs(raw))
+    expected = pandas_run["quarantined_customers"].set_index("source_line")["reason"].to_dict()
+    found = spark_run["quarantined_customers"].toPandas()
+    assert (
+        found.set_index("source_line")["reason"].to_dict()
+        == expected
+        == {
+            4: "customer_id missing (placeholder '(blank)')",
+            5: "customer_id missing (placeholder 'NULL')",
+            6: "customer_id missing (placeholder '0')",
+            8: "annual_income_k missing",
+        }
+    )
+    assert spark_run["data_quality_report"] == pandas_run["data_quality_report"]
+    assert pandas_run["data_quality_report"]["values_imputed"] == {"gender": 1, "age": 2}
+
+
 def test_spark_accounts_for_rows_and_imputes_as_pandas_does(both):
     pandas_run, spark_run = both
     assert spark_run["data_quality_report"] == pandas_run["data_quality_report"]

@@ -52,7 +52,11 @@ class RawCustomersDataset(CSVDataset):
     """`pandas.CSVDataset` that reads cells as text, loads an empty file as an empty table, and says
     clearly why a file cannot be read."""
 
-    DEFAULT_LOAD_ARGS: dict[str, Any] = {"dtype": str}
+    # Every cell as the file writes it; only an empty cell is blank. Words such as "NULL" or "N/A",
+    # which pandas would read as missing by itself, are left to the schema's placeholder list
+    # (`schema.PLACEHOLDERS`), so that every engine reads a file the same way and a quarantined id
+    # says which placeholder it was.
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""]}
 
     def _read(self, load_args: dict[str, Any]) -> pd.DataFrame:
         path = str(self._get_load_path())

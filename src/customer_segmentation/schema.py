@@ -20,7 +20,12 @@ columns:
     source: [CARD_TIER]
     values: {gold: Gold, classic: Classic}  # accepted spellings -> canonical value; {} accepts any
     missing: impute_mode         # impute_mode | quarantine | keep (an explicit "Unknown" category)
+    missing_tokens: [n.a.]       # more text meaning "no value" in this column (see PLACEHOLDERS)
 ```
+
+Text that exports write for "no value" (`PLACEHOLDERS`, compared trimmed and case-insensitively) is
+a missing value in every declared column; an id of `0` is one too. A column's `missing_tokens` adds
+to the list; a spelling the column declares in `values` is never a placeholder for it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,25 @@ from typing import Any
 from customer_segmentation.errors import DataValidationError
 
 ROLES = ("id", "numeric", "categorical")
+# What spreadsheets, BI tools and databases write into an export for "no value": read as missing in
+# every declared column and in the order log's customer id and country (compared trimmed, ignoring
+# case). README: "Placeholder values".
+PLACEHOLDERS = (
+    "(blank)", "null", "na", "n/a", "#n/a", "#na", "<na>", "-", "none", "nan", "unknown", "guest",
+)  # fmt: skip
+# ... and for ids only: an id of 0 is "no customer" in many exports (in a numeric column it is a value).
+ID_PLACEHOLDERS = ("0",)
+
+
+def placeholder_tokens(role: str, extra: Any = (), spellings: Mapping[str, str] | None = None):
+    """The placeholder tokens of a column with `role` (lower case, trimmed): the project's list, the
+    column's own `extra` tokens, less any spelling it declares as a value."""
+    extra = [extra] if isinstance(extra, str) else list(extra or [])
+    tokens = {*PLACEHOLDERS, *(ID_PLACEHOLDERS if role == "id" else ()), *extra}
+    tokens = {str(t).strip().casefold() for t in tokens} - set(spellings or {})
+    return sorted(tokens)
+
+
 TRANSFORMS = ("none", "log1p", "yeo-johnson")
 MISSING_POLICIES = {
     "id": ("quarantine",),
@@ -60,6 +84,12 @@ class Column:
     max: float | None = None
     values: dict[str, str] = field(default_factory=dict)
     missing: str = "quarantine"
+    missing_tokens: tuple[str, ...] = ()
+
+    @property
+    def placeholders(self) -> list[str]:
+        """Text read as a missing value in this column (`placeholder_tokens`)."""
+        return placeholder_tokens(self.role, self.missing_tokens, self.values)
 
     @property
     def axis_label(self) -> str:
@@ -155,7 +185,16 @@ def per_column(entries: Any) -> dict[str, dict[str, Any]]:
 def schema_from_dict(document: Mapping[str, Any]) -> Schema:
     """A Schema from its `to_dict` form (already checked when it was written)."""
     return Schema(
-        columns=tuple(Column(**{**c, "source": tuple(c["source"])}) for c in document["columns"]),
+        columns=tuple(
+            Column(
+                **{
+                    **c,
+                    "source": tuple(c["source"]),
+                    "missing_tokens": tuple(c.get("missing_tokens", ())),
+                }
+            )
+            for c in document["columns"]
+        ),
         features=tuple(document["features"]),
         transforms=dict(document["transforms"]),
     )
@@ -173,7 +212,10 @@ def _column(position: int, entry: Any) -> Column:
         raise _fail(where, "a mapping with at least 'name' and 'role'", entry)
     name = str(entry["name"])
     where = f"columns[{position}] ({name})"
-    known = {"name", "role", "source", "label", "unit", "required", "range", "values", "missing"}
+    known = {
+        "name", "role", "source", "label", "unit", "required", "range", "values", "missing",
+        "missing_tokens",
+    }  # fmt: skip
     unknown = sorted(set(entry) - known)
     if unknown:
         raise _fail(f"{where}", f"only the keys {', '.join(sorted(known))}", unknown)
@@ -214,7 +256,16 @@ def _column(position: int, entry: Any) -> Column:
         max=None if high is None else float(high),
         values={str(k).strip().casefold(): str(v) for k, v in values.items()},
         missing=missing,
+        missing_tokens=tuple(_tokens(f"{where}.missing_tokens", entry.get("missing_tokens"))),
     )
+
+
+def _tokens(where: str, tokens: Any) -> list[str]:
+    """A column's extra placeholder tokens: a list of texts (or one text)."""
+    tokens = [] if tokens is None else [tokens] if isinstance(tokens, str) else tokens
+    if not isinstance(tokens, list | tuple) or not all(isinstance(t, str | int) for t in tokens):
+        raise _fail(where, "a list of texts", tokens)
+    return [str(t).strip() for t in tokens]
 
 
 def schema_from_params(params: Mapping[str, Any]) -> Schema:

@@ -273,3 +273,61 @@ def test_an_rfm_rule_of_the_wrong_shape_is_named(params):
         DataValidationError, match=r"found \{'name': 'All', 'r': \[1, 5\], 'f': '1-5'\}"
     ):
         check_rfm_rules(rules)
+
+
+@ON_SQL_ENGINES
+def test_placeholder_customer_ids_are_missing_ids_and_placeholder_countries_blank(engine, params):
+    placeholders = [
+        ["2001", "A", "a", "1", "03/30/2025 08:00", "5.00", token, "United Kingdom"]
+        for token in ("(blank)", "NULL", " #N/A ", "n/a", "0", "Guest")
+    ]
+    unknown_country = ["2002", "G", "g", "1", "03/30/2025 09:00", "5.00", "5", "unknown"]
+    house = ["2003", "H", "h", "1", "03/30/2025 10:00", "5.00", "HOUSE", "EIRE"]
+    params["missing_tokens"] = {"customer_id": ["house"]}
+    rows = [*LOG, *placeholders, unknown_country, house]
+    _, quarantine, _, _, features, accounting = run_nodes(
+        engine.table(raw_log(rows)), params, engine.keep
+    )
+    reasons = dict(zip(quarantine["source_line"], quarantine["reason"], strict=True))
+    expected = {18: "(blank)", 19: "NULL", 20: "#N/A", 21: "n/a", 22: "0", 23: "Guest", 25: "HOUSE"}
+    for line, token in expected.items():
+        assert reasons[line] == f"missing customer id (placeholder '{token}')"
+    assert {k: v for k, v in reasons.items() if k < 18} == QUARANTINED
+    assert accounting["holds"] and accounting["lines_quarantined"] == 7 + 7
+    by_reason = accounting["quarantined_by_reason"]
+    assert by_reason["missing customer id"] == 1  # blank
+    assert by_reason["missing customer id (placeholder '(blank)')"] == 1
+    assert features.set_index("customer_id").loc["5", "country"] in ("", None)  # "unknown": none
+
+
+def dominant_log(customers: int, big_orders: int) -> list[list[str]]:
+    """One order each for `customers` customers, and `big_orders` orders of customer 'BIG'."""
+    rows = [
+        [f"{5000 + i}", "A", "a", "1", "03/01/2025 10:00", "2.00", f"{i + 1}", "France"]
+        for i in range(customers)
+    ]
+    rows += [
+        [f"{9000 + i}", "A", "a", "1", "03/02/2025 10:00", "2.00", "BIG", "France"]
+        for i in range(big_orders)
+    ]
+    return rows
+
+
+@ON_SQL_ENGINES
+def test_one_customer_id_holding_an_implausible_share_stops_the_run_naming_it(engine, params):
+    with pytest.raises(DataValidationError) as stopped:
+        run_nodes(engine.table(raw_log(dominant_log(150, 60))), params, engine.keep)
+    message = str(stopped.value)
+    assert "customer id 'BIG' holds 28.6% of the usable order lines (60 of 210)" in message
+    assert "customer_features.dominant_id.accept" in message
+    assert "'BIG', the largest customer id by lines" in message
+    params["dominant_id"]["accept"] = ["BIG"]  # a house account: kept
+    *_, features, _ = run_nodes(engine.table(raw_log(dominant_log(150, 60))), params, engine.keep)
+    assert features.set_index("customer_id").loc["BIG", "frequency"] == 60
+    # a large customer among few is not stopped: 20 customers, one with 60 orders
+    *_, features, _ = run_nodes(
+        engine.table(raw_log(dominant_log(20, 60))),
+        {**params, "dominant_id": {**params["dominant_id"], "accept": []}},
+        engine.keep,
+    )
+    assert len(features) == 21

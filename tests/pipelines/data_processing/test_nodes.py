@@ -102,7 +102,10 @@ def test_gender_spellings_are_normalised(dp):
         ([9, "Male", 30, -1, 50], "annual_income_k not at least 0"),
         ([9, "Male", 30, 50, 0], "spending_score not between 1 and 100"),
         ([9, "Male", 30, "45k", 50], "annual_income_k is not a number"),
-        ([9, "Unknown", 30, 50, 50], "gender not one of Female, Male"),
+        ([9, "Robot", 30, 50, 50], "gender not one of Female, Male"),
+        ([" (blank) ", "Male", 30, 50, 50], "customer_id missing (placeholder '(blank)')"),
+        (["#N/A", "Male", 30, 50, 50], "customer_id missing (placeholder '#N/A')"),
+        (["0", "Male", 30, 50, 50], "customer_id missing (placeholder '0')"),
         ([None, "Male", 30, 50, 50], "customer_id missing"),
     ],
 )
@@ -314,6 +317,24 @@ def test_categorical_keep_policy_makes_an_unknown_category(dp):
     kept, record, counts, _ = impute_missing_values(valid, dp)
     assert record.empty and counts == {"gender": 1}
     assert kept["gender"].tolist() == ["Male", "Female", "Female", "Male", "Unknown"]
+
+
+def test_placeholder_cells_are_missing_values_for_the_columns_missing_policy(dp):
+    rows = [*CLEAN_ROWS, [5, "unknown", "N/A", 60, 40], [6, "Male", 40, "NULL", 40]]
+    valid, record = validate_customers(standardised(rows, dp), dp)
+    assert record.empty  # not "not a number", not "not one of"
+    kept, record, counts, _ = impute_missing_values(valid, dp)
+    assert counts == {"gender": 1, "age": 1}  # impute_mode, impute_median
+    assert record["reason"].tolist() == ["annual_income_k missing"]  # quarantine
+    declare(dp, "age", missing_tokens=["?"])
+    valid, record = validate_customers(
+        standardised([*CLEAN_ROWS, [5, "Male", "?", 60, 40]], dp), dp
+    )
+    assert record.empty and valid["age"].isna().sum() == 1
+    # a spelling the column declares is a value, not a placeholder
+    declare(dp, "gender", values={"male": "Male", "female": "Female", "unknown": "Not given"})
+    valid, _ = validate_customers(standardised([*CLEAN_ROWS, [5, "Unknown", 30, 60, 40]], dp), dp)
+    assert valid["gender"].tolist()[-1] == "Not given"
 
 
 def test_categorical_without_declared_values_accepts_any_value(dp):

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from customer_segmentation.errors import DataValidationError, example_rows, validation_message
+from customer_segmentation.schema import placeholder_tokens
 
 from .backends import (
     NUMBER,
@@ -148,7 +149,8 @@ def _with_first_line(lines: ir.Table, delivered: list[str]) -> ir.Table:
 def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table, ir.Table]:
     """Typed order lines, and the quarantined lines with the first reason that applies:
 
-    exact duplicate of an earlier line; missing customer id; unparseable date (by
+    exact duplicate of an earlier line; missing customer id (blank, or a placeholder such as
+    "(blank)" or "NULL": `schema.PLACEHOLDERS`, plus `missing_tokens.customer_id`); unparseable date (by
     `date_format`, never guessed); unparseable quantity or price; non-product stock code
     (`non_product_codes`, case-insensitive); zero quantity; non-positive price.
 
@@ -170,10 +172,25 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
         _country=_text(typed, "country"),
     )
     typed = with_timestamp(typed, "_date_text", date_format, "_date")
+    extra = params.get("missing_tokens") or {}
+    id_tokens = placeholder_tokens("id", extra.get("customer_id"))
+    country_tokens = placeholder_tokens("categorical", extra.get("country"))
+    # an export's word for "no country" is no country (the field is optional)
+    typed = typed.mutate(
+        _country=ibis.ifelse(
+            typed._country.lower().isin(country_tokens).fill_null(False),
+            ibis.null("string"),
+            typed._country,
+        )
+    )
     codes = sorted({str(code).strip().upper() for code in params["non_product_codes"]})
     rules = [
         (typed._first_line.notnull(), ibis.literal(DUPLICATE) + typed._first_line.cast("string")),
         (typed._customer_id.fill_null("") == "", "missing customer id"),
+        (
+            typed._customer_id.lower().isin(id_tokens),
+            ibis.literal("missing customer id (placeholder '") + typed._customer_id + "')",
+        ),
         (typed._date.isnull(), f"unparseable date (expected {date_format})"),
         (typed._quantity.isnull(), "unparseable quantity"),
         (typed._price.isnull(), "unparseable price"),
@@ -328,6 +345,55 @@ def _country_mode(buys: ir.Table) -> ir.Table:
     return ranked.filter(ranked._rank == 0).select("customer_id", "country")
 
 
+def _check_dominant_customer(used: ir.Table, per: ir.Table, params: dict[str, Any]) -> None:
+    """Stop when one customer id holds an implausible share of the log: more than
+    `dominant_id.max_line_share` of the usable lines, or more orders than `dominant_id.max_orders_ratio`
+    times the 99th percentile of orders (a placeholder id, a house account, guest sales under one id).
+    Ids in `dominant_id.accept` are real customers (B2B, house accounts) and pass."""
+    guard = params.get("dominant_id") or {}
+    if not guard:
+        return
+    accepted = [str(i) for i in guard.get("accept") or []]
+    lines = used.group_by("customer_id").agg(_lines=used.count())
+    lines = lines.join(per.select("customer_id", "frequency"), "customer_id")
+    top = lines.filter(~lines.customer_id.isin(accepted)) if accepted else lines
+    summary = lines.aggregate(
+        _total=lines._lines.sum(), _p99=lines.frequency.quantile(0.99), _customers=lines.count()
+    ).to_pandas()
+    total, p99 = int(summary["_total"].iloc[0]), float(summary["_p99"].iloc[0])
+    if int(summary["_customers"].iloc[0]) < int(guard.get("min_customers", 100)):
+        return  # with few customers, a large share is what every customer has
+    worst = top.order_by([ibis.desc("_lines"), "customer_id"]).limit(1).to_pandas()
+    most = top.order_by([ibis.desc("frequency"), "customer_id"]).limit(1).to_pandas()
+    share_limit, ratio_limit = float(guard["max_line_share"]), float(guard["max_orders_ratio"])
+    for row, why in ((worst, "lines"), (most, "orders")):
+        if row.empty:
+            continue
+        customer, n_lines, orders = row.iloc[0][["customer_id", "_lines", "frequency"]]
+        share, ratio = n_lines / total, orders / max(p99, 1.0)
+        if share > share_limit or ratio > ratio_limit:
+            raise DataValidationError(
+                validation_message(
+                    params["source_file"],
+                    f"customer id {customer!r} holds {share:.1%} of the usable order lines "
+                    f"({n_lines:,} of {total:,}) and {orders:,} orders, {ratio:,.0f} × the 99th "
+                    f"percentile of orders per customer ({p99:g}): one id like this is usually "
+                    "guest sales, a placeholder or a house account, and would be a segment of its own.",
+                    f"no customer id above {share_limit:.0%} of the lines or {ratio_limit:g} × the "
+                    "99th percentile of orders (customer_features.dominant_id). To leave its lines "
+                    "out, add it to customer_features.missing_tokens.customer_id; to keep it (a B2B "
+                    "or house account), to customer_features.dominant_id.accept",
+                    f"{customer!r}, the largest customer id by {why}",
+                    example_rows(
+                        lines.order_by([ibis.desc("_lines"), "customer_id"])
+                        .limit(3)
+                        .rename(lines="_lines", orders="frequency")
+                        .to_pandas()
+                    ),
+                )
+            )
+
+
 def build_customer_features(net_lines: ir.Table, params: dict[str, Any]) -> ir.Table:
     """One row per customer with a purchase left after netting, sorted by customer id:
 
@@ -355,6 +421,7 @@ def build_customer_features(net_lines: ir.Table, params: dict[str, Any]) -> ir.T
         distinct_products=used.item.nunique(where=bought),
     )
     per = per.filter(per.frequency > 0)  # customers with a purchase left
+    _check_dominant_customer(used, per, params)
     gross = per._gross.cast("float64")
     returned_value = per._returned.fill_null(0).cast("float64")
     monetary = per._gross - per._returned.fill_null(0)  # exact

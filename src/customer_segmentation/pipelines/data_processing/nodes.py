@@ -24,6 +24,7 @@ from .validation import (
     coerce_numeric,
     magnitude_reason,
     normalise_categorical,
+    placeholder_mask,
     schema_failures,
 )
 
@@ -169,9 +170,15 @@ def validate_customers(
     typed[id_column] = ids  # text (pandas string dtype): far smaller than Python objects
     for row in typed.index[ids.isna() | (ids == "")]:
         reasons.setdefault(row, []).append(f"{id_column} missing")
+    placeholder_ids = placeholder_mask(ids, schema.column(id_column).placeholders)
+    for row in typed.index[placeholder_ids]:
+        reasons.setdefault(row, []).append(placeholder_reason(id_column, ids[row]))
     for column in schema.columns:
         if column.name not in typed.columns or column.role == "id":
             continue
+        placeholders = placeholder_mask(typed[column.name], column.placeholders)
+        if placeholders.any():  # a missing value: the column's `missing` policy decides
+            typed[column.name] = typed[column.name].mask(placeholders)
         if column.role == "numeric":
             numbers, not_numeric = coerce_numeric(typed[column.name])
             for row in typed.index[not_numeric]:
@@ -192,6 +199,11 @@ def validate_customers(
         len(record),
     )
     return without(typed, record), record
+
+
+def placeholder_reason(id_column: str, value: str) -> str:
+    """ "customer_id missing (placeholder '(blank)')": an id that is an export's word for none."""
+    return f"{id_column} missing (placeholder '{str(value).strip()}')"
 
 
 def without(customers: pd.DataFrame, record: pd.DataFrame) -> pd.DataFrame:

@@ -69,9 +69,12 @@ def record(frame: DataFrame, reason: SparkColumn, step: str) -> DataFrame:
     )
 
 
-def reasons(*checks: tuple[SparkColumn, str]) -> SparkColumn:
+def reasons(*checks: tuple[SparkColumn, str | SparkColumn]) -> SparkColumn:
     """The reasons of the failing checks, in order, joined by '; '; null when none fails."""
-    failing = [F.when(condition, F.lit(text)) for condition, text in checks]
+    failing = [
+        F.when(condition, F.lit(text) if isinstance(text, str) else text)
+        for condition, text in checks
+    ]
     joined = F.concat_ws("; ", *failing) if failing else F.lit("")
     return F.when(joined != "", joined)
 
@@ -80,20 +83,35 @@ def blank(column: str) -> SparkColumn:
     return F.col(column).isNull() | (F.trim(F.col(column)) == "")
 
 
+def is_placeholder(text: SparkColumn, tokens: list[str]) -> SparkColumn:
+    """`validation.placeholder_mask` as a Spark column: the trimmed text in lower case is a token."""
+    return F.coalesce(F.lower(text).isin(tokens), F.lit(False)) if tokens else F.lit(False)
+
+
 def validate_customers(customers: DataFrame, params: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
     """Type and check every row as `nodes.validate_customers` does, with the same reasons in the same
     order: id missing, then each numeric column that is not a number, then the declared rules."""
     schema = schema_from_params(params)
     id_column = schema.id_column
     present = [c for c in schema.columns if c.name in customers.columns and c.role != "id"]
-    typed = {id_column: F.trim(F.col(id_column))}
-    checks: list[tuple[SparkColumn, str]] = [(blank(id_column), f"{id_column} missing")]
+    ids = F.trim(F.col(id_column))
+    typed = {id_column: ids}
+    checks: list[tuple[SparkColumn, str | SparkColumn]] = [
+        (blank(id_column), f"{id_column} missing"),
+        (
+            is_placeholder(ids, schema.column(id_column).placeholders),
+            F.concat(F.lit(f"{id_column} missing (placeholder '"), ids, F.lit("')")),
+        ),
+    ]
     for column in present:
         text = F.trim(F.col(column.name))
+        # a placeholder is a missing value: the column's `missing` policy decides
+        text = F.when(~is_placeholder(text, column.placeholders), text)
         if column.role == "numeric":
             number = text.try_cast("double")
             unusable = number.isNull() | F.isnan(number) | (F.abs(number) == float("inf"))
-            checks.append((~blank(column.name) & unusable, f"{column.name} is not a number"))
+            given = text.isNotNull() & (text != "")
+            checks.append((given & unusable, f"{column.name} is not a number"))
             too_large = ~unusable & (F.abs(number) > MAX_MAGNITUDE)
             checks.append((F.coalesce(too_large, F.lit(False)), magnitude_reason(column.name)))
             typed[column.name] = F.when(~unusable & ~too_large, number)

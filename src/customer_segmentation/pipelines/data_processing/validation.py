@@ -31,6 +31,17 @@ def normalise_categorical(values: pd.Series, spellings: dict[str, str]) -> pd.Se
     return pd.Series(text.array.take(codes, allow_fill=True), index=values.index, name=values.name)
 
 
+def placeholder_mask(values: pd.Series, tokens: list[str]) -> pd.Series:
+    """True where a cell's text, trimmed and in lower case, is one of the placeholder `tokens`
+    (`schema.placeholder_tokens`): "(blank)", "N/A", "NULL", ... One columnar pass (Arrow)."""
+    if not tokens or not len(values):
+        return pd.Series(False, index=values.index)
+    text = pa.array(values.astype("string"), from_pandas=True)
+    folded = pc.utf8_lower(pc.utf8_trim_whitespace(text))
+    found = pc.fill_null(pc.is_in(folded, value_set=pa.array(tokens, pa.string())), False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
+
+
 # Numbers larger than this are quarantined in every numeric column: beyond 2**53 (9.0e15) a double no
 # longer holds every whole number, and a value of 1e200 would overflow the model's squared distances.
 MAX_MAGNITUDE = 1e15
