@@ -39,11 +39,13 @@ from typing import Any, ClassVar
 import pandas as pd
 from kedro.io import AbstractDataset, DataCatalog, DatasetError, MemoryDataset
 from kedro.io.core import PROTOCOL_DELIMITER, get_filepath_str
+from kedro_datasets.ibis import FileDataset as IbisFileDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
 from kedro_datasets.pandas import CSVDataset, ParquetDataset
 from kedro_datasets.pickle import PickleDataset
 
 from customer_segmentation.errors import InputFileError, validation_message
+from customer_segmentation.exports import safe_frame, safe_table, unquoted
 
 FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
@@ -146,6 +148,26 @@ class RawCustomersDataset(CSVDataset):
                 f"line {number}: {text[:200]!r}",
             )
         )
+
+
+class SafeCSVDataset(CSVDataset):
+    """`pandas.CSVDataset` for the CSV files the project writes: a text cell or header that a
+    spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`) is written with a quote in front
+    (`exports.safe_frame`), and read back without it."""
+
+    def save(self, data: pd.DataFrame) -> None:
+        super().save(safe_frame(data))
+
+    def load(self) -> pd.DataFrame:
+        return unquoted(super().load())
+
+
+class SafeIbisFileDataset(IbisFileDataset):
+    """`ibis.FileDataset` whose CSV files are safe to open in a spreadsheet (`exports.safe_table`,
+    computed by the table's engine); other formats keep every value."""
+
+    def save(self, data: Any) -> None:
+        super().save(safe_table(data) if self._file_format == "csv" else data)
 
 
 class KeptMemoryDataset(MemoryDataset):

@@ -22,6 +22,7 @@ import streamlit as st
 
 from customer_segmentation.app.outputs import NoRunYet, RunOutputs, quiet_runner_logs
 from customer_segmentation.errors import DataValidationError
+from customer_segmentation.exports import safe_frame
 
 SEGMENTED = "segmented_customers_parquet"
 WHOLE_RUN_FIGURES = ("segment_sizes_plot", "profile_heatmap_plot", "segment_scatter_plot")
@@ -154,7 +155,7 @@ def segment_page(outputs: RunOutputs) -> None:
     st.dataframe(shown, hide_index=True)
     st.download_button(
         "Download CSV",
-        shown.to_csv(index=False).encode("utf-8"),
+        safe_frame(shown).to_csv(index=False).encode("utf-8"),  # no cell runs as a formula
         file_name=f"segment_{segment_id}_{slug(segment['segment_name'])}.csv",
         mime="text/csv",
         help="This segment's customers (as filtered by the search) for a campaign",
@@ -201,7 +202,7 @@ def score_page(outputs: RunOutputs) -> None:
     st.dataframe(result.customers, hide_index=True)
     st.download_button(
         "Download scored CSV",
-        result.customers.to_csv(index=False).encode("utf-8"),
+        safe_frame(result.customers).to_csv(index=False).encode("utf-8"),
         file_name=f"scored_{Path(upload.name).stem}.csv",
         mime="text/csv",
     )
