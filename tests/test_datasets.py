@@ -106,6 +106,46 @@ def test_wrong_number_of_fields_names_the_line_and_the_separator(tmp_path):
     assert frame["Income"].tolist() == ["45,5"]
 
 
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        # one field more on the first data line (an unquoted comma, a trailing comma): pandas would
+        # take the first column as the index and shift every column
+        ("CustomerID,Genre,Age\n1,Male,30,\n2,Female,40\n", "line 2 has 4 fields, the header has 3"),
+        # a short line: pandas would pad it with blanks
+        ("CustomerID,Genre,Age\n1,Male,30\n2,Female\n", "line 3 has 2 fields, the header has 3"),
+        # after a blank line and a quoted line break, the line is still the file's own
+        ('CustomerID,Genre,Age\n1,Male,30\n\n2,"Fe\nmale",40\n3,Male,50,x\n',
+         "line 6 has 4 fields, the header has 3"),
+    ],
+)  # fmt: skip
+def test_a_line_with_another_number_of_fields_is_named_never_shifted_or_padded(
+    tmp_path, text, error
+):
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    with pytest.raises(InputFileError, match=error):
+        raw_entry(path)["customers_raw"].load()
+
+
+def test_rows_keep_the_physical_line_they_are_on(tmp_path, parameters):
+    from customer_segmentation.pipelines.data_processing.nodes import (  # noqa: PLC0415
+        standardise_columns,
+    )
+
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "CustomerID,Genre,Age,Annual Income (k$),Spending Score (1-100)\n"
+        "1,Male,19,15,39\n"
+        "\n"  # a blank line: line 3
+        '2,"Fe\nmale",21,15,81\n'  # a quoted line break: lines 4 and 5
+        "3,Female,35,70,50\n"  # line 6
+    )
+    raw = raw_entry(path)["customers_raw"].load()
+    standardised = standardise_columns(raw, parameters["data_processing"])
+    assert standardised["source_line"].tolist() == [2, 4, 6]
+
+
 def test_figure_dataset_saves_png_versions_and_loads_their_bytes(tmp_path):
     figure = Figure()
     figure.subplots().plot([1, 3, 2])

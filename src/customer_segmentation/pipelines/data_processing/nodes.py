@@ -134,7 +134,13 @@ def standardise_columns(customers_raw: pd.DataFrame, params: dict[str, Any]) -> 
     if is_spark(customers_raw):
         return on_spark().standardise_columns(customers_raw, names)
     customers = customers_raw.set_axis(names, axis=1).reset_index(drop=True)
-    customers.insert(0, "source_line", np.arange(2, len(customers) + 2))
+    # the line of the file each row is on: position + 2, or where blank lines or quoted line breaks
+    # move it, the physical lines the reader found (RawCustomersDataset)
+    lines = customers_raw.attrs.get("source_lines")
+    if lines is None or len(lines) != len(customers):
+        lines = np.arange(2, len(customers) + 2)
+    customers.attrs.clear()  # the lines are a column now; pandas copies attrs with every operation
+    customers.insert(0, "source_line", lines)
     logger.info(
         "Standardised %d rows from %s (%d columns)", len(customers), source, customers.shape[1] - 1
     )
