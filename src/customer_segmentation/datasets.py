@@ -94,7 +94,10 @@ class RawCustomersDataset(CSVDataset):
             )
         columnar = self._read_columnar()
         if columnar is None:  # the fast reader refused the file or the options: read it carefully
-            problem = self._records(str(path), check=True)
+            try:
+                problem = self._records(str(path), check=True)
+            except UnicodeDecodeError:  # the reader below says where the text is not valid
+                problem = None
             if problem is not None:
                 raise problem
             try:
@@ -115,7 +118,7 @@ class RawCustomersDataset(CSVDataset):
 
     def _text(self, path: str) -> io.TextIOBase:
         encoding = self._load_args.get("encoding") or "utf-8"
-        return self._fs.open(path, mode="r", encoding=encoding, errors="replace", newline="")
+        return self._fs.open(path, mode="r", encoding=encoding, newline="")
 
     def _records(self, path: str, check: bool = False) -> InputFileError | list[int] | None:
         """Each record's physical line in the file (blank lines and quoted line breaks counted),
