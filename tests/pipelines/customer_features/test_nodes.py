@@ -175,6 +175,42 @@ def test_an_export_of_one_row_per_invoice_nets_cancellations_by_invoice(engine, 
     assert features["monetary"].item() == 120.0 and accounting["holds"]
 
 
+# One row per invoice, cancellations with numbers of their own (by file line):
+MIRRORED = [
+    ["1", "1", "01/02/2025 10:00", "120.00", "7"],  # 2: used
+    ["2", "1", "01/09/2025 10:00", "80.00", "7"],  # 3: netted by line 4 (the latest 80.00)
+    ["C9", "-1", "01/10/2025 10:00", "80.00", "7"],  # 4: netted
+    ["3", "2", "01/12/2025 10:00", "40.00", "7"],  # 5: netted by line 6 (80.00, split 2 x 40)
+    ["C10", "-1", "01/15/2025 10:00", "80.00", "7"],  # 6: netted
+    ["4", "1", "01/20/2025 10:00", "60.00", "7"],  # 7: used
+    ["C11", "-1", "01/21/2025 10:00", "45.00", "7"],  # 8: mirrors nothing: unmatched return
+    ["5", "1", "01/05/2025 10:00", "80.00", "8"],  # 9: used (another customer's 80.00)
+    ["C12", "-1", "01/04/2025 10:00", "80.00", "8"],  # 10: before any 80.00: unmatched return
+]
+
+
+@ON_SQL_ENGINES
+def test_a_cancellation_invoice_nets_the_earlier_invoice_it_mirrors(engine, params):
+    """Without stock codes, a cancellation with a number of its own nets the same customer's latest
+    earlier purchase of the same amount: that order stops counting; one that mirrors no earlier
+    purchase stays an unmatched return."""
+    header = ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"]
+    params = {**params, "snapshot_date": "2025-02-01"}
+    _, _, net, _, features, accounting = run_nodes(
+        engine.table(raw_log(MIRRORED, header)), params, engine.keep
+    )
+    status = net.set_index("source_line")["status"].to_dict()
+    assert status == {2: "used", 3: "netted", 4: "netted", 5: "netted", 6: "netted", 7: "used",
+                      8: "used", 9: "used", 10: "used"}  # fmt: skip
+    assert net.set_index("source_line").loc[[8, 10], "net_quantity"].tolist() == [-1, -1]
+    rows = features.set_index("customer_id")
+    # customer 7: invoices 1 and 4 are left (2 and 3 were cancelled); 120 + 60 - 45
+    assert rows.loc["7", ["frequency", "monetary", "recency"]].tolist() == [2, 135.0, 12]
+    assert rows.loc["8", ["frequency", "monetary"]].tolist() == [1, 0.0]
+    assert accounting["lines_netted"] == 4 and accounting["unmatched_return_lines"] == 2
+    assert accounting["holds"]
+
+
 def test_a_missing_required_column_names_the_file_the_field_and_the_headers(engine, params):
     raw = engine.table(raw_log().drop(columns="UnitPrice"))
     with pytest.raises(DataValidationError) as error:

@@ -22,7 +22,13 @@ from customer_segmentation.datasets import KeptMemoryDataset, RawCustomersDatase
 from customer_segmentation.pipelines.customer_features import create_pipeline
 from customer_segmentation.pipelines.customer_features.rfm import score_rfm
 from tests.conftest import PROJECT_ROOT, load_parameters
-from tests.pipelines.customer_features.test_nodes import FIRST_EDITION, LOG, raw_log, run_nodes
+from tests.pipelines.customer_features.test_nodes import (
+    FIRST_EDITION,
+    LOG,
+    MIRRORED,
+    raw_log,
+    run_nodes,
+)
 
 REFERENCE = Path(__file__).parent / "reference"
 LOGS = ("order_lines", "new_order_lines")
@@ -164,6 +170,11 @@ HAND_MADE = {
          ["C2", "-1", "01/09/2025 11:00", "80.00", "7"]],
         ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
         {},
+    ),
+    "one row per invoice, cancellations numbered apart": (
+        MIRRORED,
+        ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
+        {"snapshot_date": "2025-02-01"},
     ),
 }  # fmt: skip
 

@@ -237,7 +237,66 @@ def clean_order_lines(lines: ir.Table, params: dict[str, Any]) -> tuple[ir.Table
         is_cancellation=clean.quantity < 0,
         item_is_product=ibis.literal("stock_code" in delivered),
     )
+    if "stock_code" not in delivered:  # one row per invoice: the netting key is an invoice
+        clean = _key_by_mirrored_invoice(clean)
     return clean, quarantine.order_by("source_line")
+
+
+def _key_by_mirrored_invoice(clean: ir.Table) -> ir.Table:
+    """For a log without stock codes (one row per invoice), the invoice each cancellation nets.
+
+    A cancellation that carries its purchase's number (`C536379` for `536379`) nets that invoice.
+    Any other nets the same customer's latest purchase of the same amount (|quantity| x price,
+    exact) made at or before it and not cancelled yet: per customer and amount, in time order,
+    purchases open and cancellations close like brackets, and a cancellation with nothing open is
+    left unpaired. A paired cancellation takes the purchase's invoice as its netting key, and its
+    quantity and price (the same amount), so that it nets the purchase completely and the order
+    no longer counts. An unpaired one keeps its own number: netting leaves it an unmatched return.
+
+    Windows only, no join of the lines with themselves: `_depth` is the running count of open
+    purchases, `_floor` its running minimum (each unpaired cancellation lowers it by one), so the
+    bracket level of a purchase is `_depth - _floor` and that of a paired cancellation one more;
+    at one level purchases and their cancellations alternate, so a cancellation's purchase is the
+    line before it at its level.
+    """
+    key = ["customer_id", "_amount"]
+    lines = clean.mutate(_amount=clean.quantity.abs() * clean.unit_price)
+    cancelled = lines.filter(lines.is_cancellation)
+    buys = lines.filter(~lines.is_cancellation)
+    # paired by number first: those cancellations and purchases take no part in pairing by amount
+    fields = [*key, "source_line", "invoice_date", "is_cancellation"]
+    events = (
+        buys.anti_join(cancelled, ["customer_id", "item"])
+        .select(*fields)
+        .union(cancelled.anti_join(buys, ["customer_id", "item"]).select(*fields))
+    )
+    order = ["invoice_date", "is_cancellation", "source_line"]  # a purchase before its cancellation
+    running = ibis.window(group_by=key, order_by=order, preceding=None, following=0)
+    events = events.mutate(_depth=ibis.ifelse(events.is_cancellation, -1, 1).sum().over(running))
+    events = events.mutate(_floor=ibis.least(events._depth.min().over(running), 0))
+    previous = events._floor.lag().over(ibis.window(group_by=key, order_by=order))
+    events = events.mutate(_unpaired=events._floor < previous.fill_null(0))
+    events = events.filter(~events._unpaired).mutate(
+        _level=events._depth - events._floor + ibis.ifelse(events.is_cancellation, 1, 0)
+    )
+    at_level = ibis.window(group_by=[*key, "_level"], order_by=order)
+    events = events.mutate(
+        _purchase=events.source_line.lag().over(at_level),
+        _after_purchase=~events.is_cancellation.lag().over(at_level),
+    )
+    paired = events.filter(events.is_cancellation & events._after_purchase.fill_null(False))
+    purchases = clean.select(
+        _purchase="source_line", _item="item", _quantity="quantity", _price="unit_price"
+    )
+    pairs = paired.select("source_line", "_purchase").join(purchases, "_purchase")
+    keyed = clean.left_join(pairs.drop("_purchase"), "source_line")
+    matched = keyed._item.notnull()
+    replaced = {
+        "item": keyed._item.fill_null(keyed.item),
+        "quantity": ibis.ifelse(matched, -keyed._quantity, keyed.quantity),
+        "unit_price": ibis.ifelse(matched, keyed._price, keyed.unit_price),
+    }
+    return keyed.select(*[replaced.get(c, keyed[c]).name(c) for c in clean.columns])
 
 
 def _netted(clean: ir.Table, pairs: ir.Table) -> ir.Table:
