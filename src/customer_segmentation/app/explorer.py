@@ -170,10 +170,20 @@ def k_page(outputs: RunOutputs) -> None:
     st.info(selection.get("reason", ""))
     picks = selection.get("picks", {})
     if picks:
-        st.dataframe(
-            pd.DataFrame({"criterion": list(picks), "best k": list(picks.values())}),
-            hide_index=True,
-        )
+        verdicts = selection.get("criteria") or {}
+        rows = []
+        for criterion, k in picks.items():
+            verdict = verdicts.get(criterion, {})
+            rows.append(
+                {
+                    "criterion": criterion.replace("_", " "),
+                    "best k": k,
+                    "runner-up": verdict.get("runner_up"),
+                    "noise (±1 s.e.)": verdict.get("noise"),
+                    "vote": "votes" if verdict.get("decides", k is not None) else "abstains",
+                }
+            )
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
     for name in ("elbow_plot", "k_scores_plot"):
         if outputs.exists(name):
             st.image(read(outputs, name), caption=name)

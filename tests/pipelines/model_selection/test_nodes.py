@@ -163,6 +163,97 @@ def test_consensus_ties_go_to_the_more_stable_then_the_smaller_k():
     assert consensus_pick(picks, {})[0] == 4
 
 
+def hand_made_metrics(**changes) -> pd.DataFrame:
+    """A k_metrics table of k = 1..5 in which silhouette and Calinski-Harabasz prefer 2, the
+    elbow and gap 3, and Davies-Bouldin 3 by 0.8 % (1.3406 vs 1.3515) within its noise (±0.045),
+    as on a skewed 440-row table; k=2 is the more stable (0.91 vs 0.79)."""
+    ks = [1, 2, 3, 4, 5]
+    metrics = pd.DataFrame(
+        {
+            "k": ks,
+            "wcss": [1000.0, 520.0, 300.0, 260.0, 235.0],
+            "silhouette": [np.nan, 0.41, 0.33, 0.30, 0.28],
+            "calinski_harabasz": [np.nan, 310.0, 270.0, 240.0, 220.0],
+            "davies_bouldin": [np.nan, 1.3515, 1.3406, 1.45, 1.52],
+            "silhouette_se": [np.nan, 0.01, 0.01, 0.01, 0.01],
+            "calinski_harabasz_se": [np.nan, 12.0, 11.0, 10.0, 10.0],
+            "davies_bouldin_se": [np.nan, 0.03, 0.034, 0.03, 0.03],
+            "gap": [0.1, 0.3, 0.6, 0.61, 0.62],
+            "gap_se": [0.02] * 5,
+            "stability_mean": [np.nan, 0.91, 0.79, 0.70, 0.66],
+            "stability_std": [np.nan, 0.05, 0.09, 0.1, 0.1],
+            "n_customers": 440,
+            "sweep_rows": 440,
+        }
+    )
+    return metrics.assign(**changes)
+
+
+def test_a_criterion_within_its_noise_abstains_and_a_split_vote_goes_to_the_more_stable_k(ms):
+    ms.update(k_range={"min": 2, "max": 5})
+    selection = select_k(hand_made_metrics(), ms)
+    assert selection["picks"] == {
+        "elbow": 3, "silhouette": 2, "calinski_harabasz": 2, "davies_bouldin": 3, "gap": 3
+    }  # fmt: skip
+    db = selection["criteria"]["davies_bouldin"]
+    assert (db["k"], db["runner_up"], db["decides"]) == (3, 2, False)
+    assert db["noise"] == pytest.approx(np.hypot(0.034, 0.03), abs=1e-4)
+    assert selection["criteria"]["silhouette"]["decides"]  # 0.41 vs 0.33, noise 0.014
+    assert selection["k"] == 2
+    assert selection["near_tie"] == {
+        "k": 2, "with": 3, "votes": {"2": 2, "3": 2}, "stability": {"2": 0.91, "3": 0.79},
+        "decided_by": "stability",
+    }  # fmt: skip
+    reason = selection["reason"]
+    assert reason.startswith("k = 2 (near tie with 3: silhouette and Calinski-Harabasz for 2; ")
+    assert "Davies-Bouldin cannot tell 3 from 2 (1.341 vs 1.351, noise ±0.045)" in reason
+    assert "2 is the more stable (bootstrap ARI 0.91 vs 0.79)" in reason
+
+
+def test_without_measured_noise_every_criterion_votes_and_a_one_vote_lead_is_a_near_tie(ms):
+    """The same table with no noise measured (criterion_resamples: 0): Davies-Bouldin votes, 3
+    leads 3 to 2, which is close: the more stable k=2 still wins, and says so. Without stability
+    either, the leader stands."""
+    ms.update(k_range={"min": 2, "max": 5})
+    no_noise = {f"{c}_se": np.nan for c in ("silhouette", "calinski_harabasz", "davies_bouldin")}
+    selection = select_k(hand_made_metrics(**no_noise), ms)
+    assert selection["criteria"]["davies_bouldin"]["decides"]
+    assert selection["near_tie"]["votes"] == {"2": 2, "3": 3}
+    assert selection["k"] == 2 and selection["near_tie"]["decided_by"] == "stability"
+    ms["stability_resamples"] = 0
+    unmeasured = hand_made_metrics(**no_noise, stability_mean=np.nan, stability_std=np.nan)
+    selection = select_k(unmeasured, ms)
+    assert selection["k"] == 3 and selection["near_tie"]["decided_by"] == "votes"
+    assert "stability was not measured" in selection["reason"]
+
+
+def test_a_clear_vote_is_no_near_tie(sweeps, ms):
+    selection = select_k(sweeps[5], ms)
+    assert selection["near_tie"] is None
+    assert all(verdict["decides"] for verdict in selection["criteria"].values())
+    assert sweeps[5].loc[sweeps[5]["k"] >= 2, "silhouette_se"].between(0, 0.05).all()
+
+
+def test_two_groups_one_of_them_split_in_two_is_a_near_tie_the_more_stable_k_wins(ms):
+    """Two far groups, one of which is two overlapping blobs: 2 and 3 segments are both defensible.
+    The sweep measures each criterion's noise; the record says near tie and the more stable k wins."""
+    rng = np.random.default_rng(0)
+    points = np.r_[
+        rng.normal([0, 0], 1.0, (150, 2)),
+        rng.normal([3.5, 0], 1.0, (150, 2)),
+        rng.normal([12, 0], 1.0, (140, 2)),
+    ]
+    ms.update(k_range={"min": 2, "max": 6}, stability_resamples=20, gap_references=10)
+    ms["kmeans"]["n_init"] = 10
+    selection = select_k(sweep_k(pd.DataFrame(points, columns=["x", "y"]), ms), ms)
+    tie = selection["near_tie"]
+    assert tie is not None and {tie["k"], tie["with"]} == {2, 3}, selection["reason"]
+    assert tie["stability"][str(tie["k"])] >= tie["stability"][str(tie["with"])]
+    assert selection["k"] == tie["k"] and selection["reason"].startswith(
+        f"k = {tie['k']} (near tie"
+    )
+
+
 def test_a_sweep_on_a_sample_chooses_the_k_of_the_full_data_and_says_on_how_many_rows(ms):
     """Above `sweep_sample_size` the sweep runs on a seeded sample: the same k as on every row."""
     customers = planted_blobs(5, per_blob=2_000, seed=3)  # 10,000 customers

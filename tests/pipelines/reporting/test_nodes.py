@@ -208,8 +208,14 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
         "k": 3,
         "policy": "consensus",
         "reason": "3 of 5 criteria agree <b>.",
-        "picks": {"elbow": None, "silhouette": 3},
-    }
+        "picks": {"elbow": None, "silhouette": 3, "davies_bouldin": 3},
+        "criteria": {
+            "silhouette": {"k": 3, "value": 0.41, "runner_up": 2, "runner_up_value": 0.33,
+                           "noise": 0.014, "decides": True},
+            "davies_bouldin": {"k": 3, "value": 1.3406, "runner_up": 2,
+                               "runner_up_value": 1.3515, "noise": 0.0454, "decides": False},
+        },
+    }  # fmt: skip
     rp["report_title"] = "Spring campaign segments"
     comparison = pd.DataFrame(
         [
@@ -239,6 +245,10 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert "action 2" in html and SEGMENT_NAMES[3] in html
     assert "age not between 0 and 120" in html and "holds" in html
     assert "&lt;b&gt;" in html  # text is escaped
+    choice_of_k = html[html.index('id="choice-of-k"') : html.index('id="which-algorithm"')]
+    assert '<td>elbow</td><td class="num">no knee</td>' in choice_of_k
+    assert "1.341 vs 1.351" in choice_of_k and "abstains: within noise" in choice_of_k
+    assert "0.41 vs 0.33" in choice_of_k and choice_of_k.count("<td>votes</td>") == 1
     assert html.count("data:image/png;base64,") == 2
     assert "http://" not in html and "https://" not in html  # nothing to fetch
     assert "Segmented on annual income (k$), spending score (1–100)" in html

@@ -1,4 +1,5 @@
-"""Scores of one K-Means candidate: internal indices, gap statistic, bootstrap stability.
+"""Scores of one K-Means candidate: internal indices (and their bootstrap noise), gap statistic,
+bootstrap stability.
 
 Everything random takes a seed; silhouette, gap and stability work on seeded samples above their size
 thresholds so that a sweep stays usable at a million customers.
@@ -15,7 +16,7 @@ from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
-    silhouette_score,
+    silhouette_samples,
 )
 
 from customer_segmentation.errors import DataValidationError
@@ -48,15 +49,51 @@ def seeded_sample(n_rows: int, size: int | None, random_state: int) -> np.ndarra
     return np.sort(np.random.default_rng(random_state).choice(n_rows, size=size, replace=False))
 
 
+INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin")
+
+
 def internal_indices(
-    features: np.ndarray, labels: np.ndarray, silhouette_rows: np.ndarray
+    features: np.ndarray,
+    labels: np.ndarray,
+    silhouette_rows: np.ndarray,
+    resamples: list[tuple[np.ndarray, np.ndarray]] = (),
 ) -> dict[str, float]:
-    """Silhouette (on `silhouette_rows`), Calinski-Harabasz and Davies-Bouldin of one labelling."""
-    return {
-        "silhouette": float(silhouette_score(features[silhouette_rows], labels[silhouette_rows])),
+    """Silhouette (on `silhouette_rows`), Calinski-Harabasz and Davies-Bouldin of one labelling,
+    and with `resamples` (`noise_resamples`) each index's bootstrap standard error, `<index>_se`:
+    the spread of the index over the resampled rows, the labels kept. The silhouette's is that of
+    the mean of the rows' own silhouette values, so it costs no second silhouette."""
+    silhouettes = silhouette_samples(features[silhouette_rows], labels[silhouette_rows])
+    indices = {
+        "silhouette": float(silhouettes.mean()),
         "calinski_harabasz": float(calinski_harabasz_score(features, labels)),
         "davies_bouldin": float(davies_bouldin_score(features, labels)),
     }
+    if len(resamples):
+        replicates = np.array(
+            [
+                (
+                    silhouettes[silhouette_draw].mean(),
+                    calinski_harabasz_score(features[draw], labels[draw]),
+                    davies_bouldin_score(features[draw], labels[draw]),
+                )
+                for draw, silhouette_draw in resamples
+            ]
+        )
+        spread = replicates.std(axis=0, ddof=1)
+        indices.update({f"{name}_se": float(se) for name, se in zip(INDICES, spread, strict=True)})
+    return indices
+
+
+def noise_resamples(
+    n_rows: int, silhouette_rows: int, resamples: int, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`resamples` seeded bootstrap draws (with replacement) of the sweep's rows and of the
+    silhouette's rows; every k is scored on the same draws."""
+    rng = np.random.default_rng(random_state)
+    return [
+        (rng.integers(0, n_rows, n_rows), rng.integers(0, silhouette_rows, silhouette_rows))
+        for _ in range(resamples)
+    ]
 
 
 def reference_log_wcss(

@@ -17,9 +17,17 @@ from .metrics import (
     gap_statistic,
     internal_indices,
     make_kmeans,
+    noise_resamples,
     seeded_sample,
 )
-from .selection import CRITERIA, POLICIES, choose_k, criterion_picks, find_knee
+from .selection import (
+    CRITERIA,
+    POLICIES,
+    choose_k,
+    criterion_picks,
+    criterion_verdicts,
+    find_knee,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +70,11 @@ def check_k_range(n_rows: int, distinct: int, params: dict[str, Any]) -> tuple[i
 def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """Fit K-Means for k = 1 … k_range.max; one row of metrics per k (WCSS only below k_range.min).
 
-    Columns: k, wcss, silhouette (+ the rows it used), calinski_harabasz, davies_bouldin, gap, gap_se,
-    stability_mean, stability_std (NaN when switched off), fit_seconds, sweep_rows (the customers
-    the sweep ran on: all, or a seeded sample of `sweep_sample_size`), n_customers.
+    Columns: k, wcss, silhouette (+ the rows it used), calinski_harabasz, davies_bouldin, their
+    bootstrap standard errors (silhouette_se, calinski_harabasz_se, davies_bouldin_se: the noise
+    `select_k` weighs a criterion's preference against; NaN with `criterion_resamples: 0`), gap,
+    gap_se, stability_mean, stability_std (NaN when switched off), fit_seconds, sweep_rows (the
+    customers the sweep ran on: all, or a seeded sample of `sweep_sample_size`), n_customers.
 
     On Spark (`kedro run --env spark`) Spark draws the seeded sample (`spark_frames.seeded_rows`,
     ordered by customer id) and the same scikit-learn sweep runs on it on the driver: the sweep's
@@ -88,6 +98,9 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
     silhouette_rows = seeded_sample(len(features), params["silhouette_sample_size"], seed)
     gap_rows = seeded_sample(len(features), params["gap_sample_size"], seed)
     stability_rows = seeded_sample(len(features), params["stability_sample_size"], seed)
+    resamples = noise_resamples(
+        len(features), len(silhouette_rows), params.get("criterion_resamples", 0), seed
+    )
     ks = list(range(1, k_max + 1))
     gap, gap_se = gap_statistic(features[gap_rows], ks, params["gap_references"], kmeans, seed)
     rows = []
@@ -101,7 +114,7 @@ def sweep_k(model_features: pd.DataFrame, params: dict[str, Any]) -> pd.DataFram
         }
         row.update(gap=float(gap[i]), gap_se=float(gap_se[i]))
         if k >= k_min:
-            row.update(internal_indices(features, model.labels_, silhouette_rows))
+            row.update(internal_indices(features, model.labels_, silhouette_rows, resamples))
             row["silhouette_rows"] = len(silhouette_rows)
             if params["stability_resamples"]:
                 mean, spread = bootstrap_stability(
@@ -138,6 +151,7 @@ def metrics_table(rows: list[dict[str, Any]], sweep_rows: int, customers: int) -
     """The `k_metrics` table from one dict per k, in the documented column order."""
     columns = [
         "k", "wcss", "silhouette", "silhouette_rows", "calinski_harabasz", "davies_bouldin",
+        "silhouette_se", "calinski_harabasz_se", "davies_bouldin_se",
         "gap", "gap_se", "stability_mean", "stability_std", "fit_seconds",
     ]  # fmt: skip
     metrics = pd.DataFrame(rows).reindex(columns=columns)
@@ -159,7 +173,7 @@ def select_k(k_metrics: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     if knee is None:
         logger.warning("Elbow: %s", knee_reason)
     picks = criterion_picks(k_metrics, knee)
-    k, reason = choose_k(k_metrics, picks, knee_reason, params)
+    k, reason, near_tie = choose_k(k_metrics, picks, knee_reason, params)
     logger.info("Chose k=%d by %s: %s", k, params["k_policy"], reason)
     stability = k_metrics.set_index("k")["stability_mean"].dropna()
     return {
@@ -167,6 +181,9 @@ def select_k(k_metrics: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
         "policy": params["k_policy"],
         "reason": reason,
         "picks": {c: picks[c] for c in CRITERIA},
+        # silhouette, CH, DB: pick, runner-up, values, noise, and whether the pick beats the noise
+        "criteria": criterion_verdicts(k_metrics),
+        "near_tie": near_tie,
         "knee": knee,
         "knee_reason": knee_reason,
         "stability_of_chosen_k": None if k not in stability else round(float(stability[k]), 4),
