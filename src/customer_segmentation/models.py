@@ -46,6 +46,16 @@ ALGORITHMS = (
     "k_prototypes",
 )
 ALIASES = {"minibatch": "minibatch_kmeans"}  # the name of earlier versions
+# each algorithm in plain words, for the report, the explorer and the run's log
+ALGORITHM_NAMES = {
+    "kmeans": "k-means",
+    "minibatch_kmeans": "mini-batch k-means",
+    "bisecting_kmeans": "bisecting k-means",
+    "agglomerative": "agglomerative clustering",
+    "gaussian_mixture": "a Gaussian mixture",
+    "hdbscan": "HDBSCAN",
+    "k_prototypes": "k-prototypes",
+}
 CENTROID_METHODS = ("kmeans", "minibatch_kmeans", "bisecting_kmeans")
 WARM_STARTABLE = ("kmeans", "minibatch_kmeans")
 DENSITY_METHODS = ("hdbscan",)  # k is found, not given; some customers stay unassigned

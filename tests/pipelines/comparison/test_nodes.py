@@ -149,10 +149,26 @@ def test_best_picks_the_highest_silhouette_that_meets_the_rule(comparison):
     best = choose_algorithm(table, {"algorithm": "best"}, comparison)
     assert best["algorithm"] == "gaussian_mixture" and best["policy"] == "best"
     assert best["eligible"] == ["kmeans", "gaussian_mixture"] and "stability ≥ 0.8" in best["rule"]
+    assert best["reason"].startswith(
+        "Segments made by a Gaussian mixture, chosen by the automatic rule because of the 2 "
+        "algorithms that meet it (the highest silhouette among algorithms with stability ≥ 0.8"
+    )
+    assert best["reason"].endswith("it separates the segments best (silhouette 0.650)")
     named = choose_algorithm(table, {"algorithm": "kmeans"}, comparison)
-    assert named["algorithm"] == "kmeans" and "would pick gaussian_mixture" in named["reason"]
+    assert named["algorithm"] == "kmeans" and named["algorithm_name"] == "k-means"
+    assert named["reason"].startswith(
+        "Segments made by k-means (set by clustering.algorithm); the automatic rule "
+        "(clustering.algorithm: best) would have chosen a Gaussian mixture instead, because of the 2"
+    )
+    itself = choose_algorithm(table, {"algorithm": "gaussian_mixture"}, comparison)["reason"]
+    assert "; the automatic rule would choose it too, because" in itself
     nobody = table.assign(stability=0.1)
-    assert choose_algorithm(nobody, {"algorithm": "best"}, comparison)["algorithm"] == "kmeans"
+    fallback = choose_algorithm(nobody, {"algorithm": "best"}, comparison)
+    assert fallback["algorithm"] == "kmeans"
+    assert fallback["reason"].startswith(
+        "Segments made by k-means: no algorithm meets the automatic"
+    )
+    assert "_" not in fallback["reason"].split("(")[0]  # plain words, no parameter values
     assert (
         choose_algorithm(table, {"algorithm": "minibatch"}, comparison)["algorithm"]
         == "minibatch_kmeans"

@@ -227,8 +227,8 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
              "fit_rows": 300, "customers": 300},
         ]
     )  # fmt: skip
-    choice = {"algorithm": "kmeans", "reason": "set by clustering.algorithm", "rule": "the rule",
-              "rule_pick": "kmeans"}  # fmt: skip
+    choice = {"algorithm": "kmeans", "rule": "the rule", "rule_pick": "kmeans",
+              "reason": "Segments made by k-means (set by clustering.algorithm)"}  # fmt: skip
     html = build_segment_report(
         quality,
         selection,
@@ -255,7 +255,7 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert html.count("<strong>gender:</strong>") == 3  # category shares on every card
     assert "annual income (k$)</td>" in html
     which = html[html.index('id="which-algorithm"') : html.index('id="segments"')]
-    assert "<strong>kmeans</strong> makes the segments: set by clustering.algorithm" in which
+    assert '<p class="reason">Segments made by k-means (set by clustering.algorithm).' in which
     assert '<tr class="chosen"><td>kmeans' in which and "0.610" in which
     assert "hdbscan <em>(not run (not in comparison.run))</em>" in which
 

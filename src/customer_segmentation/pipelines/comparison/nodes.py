@@ -22,6 +22,7 @@ from sklearn.metrics import adjusted_rand_score
 from customer_segmentation.engine import is_spark, spark_sample
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.models import (
+    ALGORITHM_NAMES,
     ALGORITHMS,
     UNASSIGNED,
     OrderedSegments,
@@ -259,12 +260,22 @@ def choose_algorithm(
         else None
     )
     wanted = clustering["algorithm"]
+    because = ""
+    if best:
+        silhouette = eligible.set_index("algorithm").loc[best, "silhouette"]
+        because = (
+            f"of the {len(eligible)} algorithms that meet it ({rule_text}), it separates the "
+            f"segments best (silhouette {silhouette:.3f})"
+            if len(eligible) > 1
+            else f"it is the only algorithm that meets it ({rule_text}; silhouette {silhouette:.3f})"
+        )
     if wanted == "best":
         chosen = best or "kmeans"
         reason = (
-            f"{chosen} has {rule_text} (silhouette {eligible.set_index('algorithm').loc[chosen, 'silhouette']:.3f})"
+            f"Segments made by {ALGORITHM_NAMES[chosen]}, chosen by the automatic rule because "
+            + because
             if best
-            else f"no algorithm met the rule ({rule_text}); k-means is used"
+            else f"Segments made by k-means: no algorithm meets the automatic rule ({rule_text})"
         )
     else:
         try:
@@ -274,7 +285,16 @@ def choose_algorithm(
                 f"parameter clustering.algorithm: expected best or one of {', '.join(ALGORITHMS)}, "
                 f"found {wanted!r}"
             ) from None
-        reason = f"set by clustering.algorithm; the rule 'best' would pick {best or 'none'}"
+        named = f"Segments made by {ALGORITHM_NAMES[chosen]} (set by clustering.algorithm)"
+        if best == chosen:
+            reason = f"{named}; the automatic rule would choose it too, because {because}"
+        elif best:
+            reason = (
+                f"{named}; the automatic rule (clustering.algorithm: best) would have chosen "
+                f"{ALGORITHM_NAMES[best]} instead, because {because}"
+            )
+        else:
+            reason = f"{named}; no algorithm meets the automatic rule ({rule_text})"
     logger.info("Algorithm: %s (%s)", chosen, reason)
     row = table.set_index("algorithm").reindex([chosen]).iloc[0]
     return {
@@ -283,6 +303,8 @@ def choose_algorithm(
         "policy": "best" if wanted == "best" else "named",
         "rule": rule_text,
         "rule_pick": best,
+        "rule_pick_name": ALGORITHM_NAMES[best] if best else None,
         "eligible": eligible["algorithm"].tolist(),
+        "algorithm_name": ALGORITHM_NAMES[chosen],
         "reason": reason,
     }
