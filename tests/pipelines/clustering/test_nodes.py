@@ -18,6 +18,8 @@ from customer_segmentation.pipelines.clustering.nodes import (
 )
 from customer_segmentation.pipelines.clustering.profiles import profile_segments
 from customer_segmentation.pipelines.data_processing.features import fit_feature_transformer
+from customer_segmentation.schema import schema_from_params
+from tests.conftest import load_parameters
 
 # what cleaning learned at training (the pipeline's cleaning_statistics): nothing to fill here
 NO_STATISTICS = {"fills": {}, "fences": {}}
@@ -179,6 +181,68 @@ def test_names_follow_the_most_departing_columns_when_none_are_fixed(fitted):
         "High annual income · Spenders",  # z +1.31, +1.00
         "Savers · High annual income",  # z -2.05, +1.33
     ]
+
+
+def order_log_segments() -> tuple[pd.DataFrame, dict]:
+    """Segmented customers of an order log, built by hand, and their schema."""
+
+    def segment(sid, n, recency, frequency, monetary, tenure):
+        columns = {"recency": recency, "frequency": frequency, "monetary": monetary}
+        return pd.DataFrame({"segment_id": sid, **columns, "tenure": tenure}, index=range(n))
+
+    assigned = pd.concat(
+        [
+            segment(1, 40, 10, 1, 50.0, 20),  # new, one order each
+            segment(2, 40, 80, [1] * 10 + [3] * 20 + [5] * 10, 2500.0, 250),  # median 3 orders
+            segment(3, 40, 5, 20, 400.0, 360),  # frequent
+            segment(4, 40, 150, 6, [300.0] * 34 + [15000.0] * 6, 300),  # six big spenders
+            segment(0, 10, 5, 20, 400.0, 360),  # unassigned (a density method), as segment 3
+        ],
+        ignore_index=True,
+    )
+    assigned.insert(0, "customer_id", [f"c{i}" for i in range(len(assigned))])
+    numeric = [
+        {"name": c, "role": "numeric"} for c in ("recency", "frequency", "monetary", "tenure")
+    ]
+    schema = schema_from_params(
+        {"columns": [{"name": "customer_id", "role": "id"}, *numeric], "features": ["recency"]}
+    )
+    return assigned, schema.to_dict()
+
+
+def test_names_say_what_the_median_customer_does():
+    """The transactions environment's words: 'One-off' only where the median is one order (else
+    'Few orders'), 'New' for a short median tenure instead of the recency word, a level only where
+    the median is at the mean's level (six big spenders do not make a segment 'High spend'), and
+    no id suffix for a name the unassigned customers would have shared."""
+    assigned, schema = order_log_segments()
+    cl = load_parameters("transactions")["clustering"]
+    cl["level_thresholds"] = {"low": -0.4, "high": 0.4}
+    profiles, _ = profile_segments(assigned, schema, cl)
+    names = profiles.set_index("segment_id")["segment_name"].to_dict()
+    assert names == {
+        0: "Unassigned",
+        1: "New · One-off · Low spend",
+        2: "Cooling · Few orders · High spend",
+        3: "Recent · Frequent · Mid spend",
+        4: "Lapsed · Occasional · Mid spend",
+    }
+    by_id = profiles.set_index("segment_id")
+    assert by_id.loc[4, "z_monetary"] >= 0.4 and by_id.loc[4, "median_monetary"] == 300  # mean high
+    assert by_id.loc[2, ["mean_frequency", "median_frequency"]].tolist() == [3, 3]
+
+
+def test_a_status_word_comes_first_within_the_name_length():
+    assigned, schema = order_log_segments()
+    cl = load_parameters("transactions")["clustering"]
+    cl["naming"] = {"columns": [], "max_columns": 2}
+    cl["status_words"] = [
+        {"word": "Loyal", "when": {"tenure": {"median_at_least": 300}, "frequency": {"median_at_least": 10}}},
+        {"word": "Never", "when": {"absent_column": {"median_at_most": 1}}},  # not profiled: no
+    ]  # fmt: skip
+    names = profile_segments(assigned, schema, cl)[0].set_index("segment_id")["segment_name"]
+    assert names[3].startswith("Loyal · ") and names[3].count(" · ") == 1
+    assert not any(name.startswith(("Loyal", "Never")) for name in names.drop([0, 3]))
 
 
 def test_action_rules_first_match_wins_and_categorical_conditions(fitted):

@@ -5,11 +5,18 @@ median, difference and z-score (`z = (segment mean - population mean) / populati
 profiled categorical column the share of each category.
 
 Names: each numeric column is placed at a level (low / mid / high) by its z-score
-(`clustering.level_thresholds`); a segment is named by the columns in `clustering.naming.columns`
-(in that order) or, when that list is empty, by the `naming.max_columns` columns whose mean departs most
-from the population (largest |z|, mid levels left out unless nothing else departs). The words come from
-`clustering.level_words`, else from the column's label ("High cash advance"). `clustering.segment_names`
-overrides a name per id; names are unique within a run.
+(`clustering.level_thresholds`). A name says what is true of the segment's typical customer, so a
+level names it only when the segment's median is at the same level as its mean (a few big customers
+can lift a mean): otherwise the column is named at "mid". A segment is named by the columns in
+`clustering.naming.columns` (in that order) or, when that list is empty, by the `naming.max_columns`
+columns whose mean departs most from the population (largest |z|, mid levels left out unless nothing
+else departs). The words come from `clustering.level_words`, else from the column's label ("High
+cash advance"). A word that claims a figure carries its bound on the median (`{word: One-off,
+median_at_most: 1, otherwise: Few orders}`) and gives way to `otherwise` when the median is beyond
+it. `clustering.status_words` put a word about activity first ("New", "Dormant") when the segment's
+medians meet all its conditions; it replaces the words of the columns it lists in `replaces`.
+`clustering.segment_names` overrides a name per id; a name gets its id as a suffix only when two
+segments would otherwise share it.
 
 Actions: the first rule of `clustering.actions` whose `when` matches the segment's levels (numeric
 columns) or most common category (categorical columns) gives the suggested action; otherwise
@@ -96,14 +103,35 @@ def profile_segments(
             for k, v in statistics.population_shares(column).sort_index().items()
         }
         modes[column] = shares.idxmax(axis=1)
+    thresholds = params["level_thresholds"]
     levels = [
         {
-            **{c: level_of(z.loc[sid, c], params["level_thresholds"]) for c in numeric},
+            **{c: level_of(z.loc[sid, c], thresholds) for c in numeric},
             **{c: modes[c][sid] for c in categorical},
         }
         for sid in profiles.index
     ]
-    profiles.insert(0, "segment_name", name_segments(profiles.index, z, levels, schema, params))
+    median_z = z_scores(medians, statistics.population_mean, statistics.population_std)
+    named = profiles.index[profiles.index != UNASSIGNED]
+    profiles.insert(
+        0,
+        "segment_name",
+        pd.Series(
+            name_segments(
+                named,
+                z.loc[named],
+                [
+                    typical_levels(lv, median_z.loc[sid], thresholds)
+                    for sid, lv in zip(profiles.index, levels, strict=True)
+                    if sid != UNASSIGNED
+                ],
+                schema,
+                params,
+                medians.loc[named],
+            ),
+            index=named,
+        ).reindex(profiles.index),
+    )
     rules = applicable_rules(params, numeric + categorical)
     default = str(params["default_action"])
     profiles.insert(1, "suggested_action", [suggest_action(lv, rules, default) for lv in levels])
@@ -131,12 +159,45 @@ def profile_segments(
     return profiles, document
 
 
-def level_word(column: str, level: str, schema: Schema, words: dict[str, dict[str, str]]) -> str:
-    """The word of a column at a level: `level_words`, else 'High <label>' from the schema."""
-    if column in words and level in words[column]:
-        return str(words[column][level])
-    label = schema.label(column)
-    return f"{level.capitalize()} {label}"
+def typical_levels(
+    levels: dict[str, str], median_z: pd.Series, thresholds: dict[str, float]
+) -> dict[str, str]:
+    """The levels that name a segment: a numeric column's level where the segment's median is at
+    the same level as its mean, else 'mid'; categorical columns as they are."""
+    return {
+        column: level
+        if column not in median_z.index or level_of(median_z[column], thresholds) == level
+        else "mid"
+        for column, level in levels.items()
+    }
+
+
+def level_word(
+    column: str,
+    level: str,
+    schema: Schema,
+    words: dict[str, dict[str, Any]],
+    median: float | None = None,
+) -> str:
+    """The word of a column at a level: `level_words`, else 'High <label>' from the schema. A word
+    written `{word, median_at_most | median_at_least, otherwise}` is used only when the segment's
+    median is within its bound, else `otherwise` (default: 'Low <label>')."""
+    generic = f"{level.capitalize()} {schema.label(column)}"
+    word = words.get(column, {}).get(level)
+    if word is None:
+        return generic
+    if not isinstance(word, dict):
+        return str(word)
+    if median is not None and not meets(median, word):
+        return str(word.get("otherwise", generic))
+    return str(word["word"])
+
+
+def meets(median: float, bound: dict[str, Any]) -> bool:
+    """Whether a median is within `median_at_most` and `median_at_least` (either may be absent)."""
+    if "median_at_most" in bound and not median <= float(bound["median_at_most"]):
+        return False
+    return not ("median_at_least" in bound and not median >= float(bound["median_at_least"]))
 
 
 def naming_columns(z_row: pd.Series, levels: dict[str, str], params: dict[str, Any]) -> list[str]:
@@ -150,21 +211,46 @@ def naming_columns(z_row: pd.Series, levels: dict[str, str], params: dict[str, A
     return (departing or ranked[:1])[: int(naming.get("max_columns", 3))]
 
 
+def status_word(medians: pd.Series, params: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The first of `status_words` whose conditions (bounds on the segment's medians) all hold:
+    (word, the columns whose words it replaces); (None, []) when none does. An entry naming a
+    column that is not profiled never holds."""
+    for entry in params.get("status_words") or []:
+        conditions = entry.get("when") or {}
+        if conditions and all(
+            column in medians.index and meets(float(medians[column]), bound)
+            for column, bound in conditions.items()
+        ):
+            return str(entry["word"]), list(entry.get("replaces") or [])
+    return None, []
+
+
 def name_segments(
     segment_ids: pd.Index,
     z: pd.DataFrame,
     levels: list[dict[str, str]],
     schema: Schema,
     params: dict[str, Any],
+    medians: pd.DataFrame | None = None,
 ) -> list[str]:
-    """Generated names with the per-id overrides of `segment_names` applied; unique within the run."""
+    """Generated names with the per-id overrides of `segment_names` applied; unique within the run:
+    a name shared by two segments gets each one's id, '(2)'."""
     words = per_column(params.get("level_words"))
+    naming = params.get("naming") or {}
     names = []
     for sid, level in zip(segment_ids, levels, strict=True):
         columns = naming_columns(z.loc[sid], level, params) if len(z.columns) else []
-        names.append(
-            " · ".join(level_word(c, level[c], schema, words) for c in columns) or f"Segment {sid}"
-        )
+        typical = medians.loc[sid] if medians is not None else pd.Series(dtype=float)
+        status, replaced = status_word(typical, params)
+        columns = [c for c in columns if c not in replaced]
+        if status and not naming.get("columns"):  # at most max_columns words in all
+            columns = columns[: max(int(naming.get("max_columns", 3)) - 1, 1)]
+        parts = [status] if status else []
+        parts += [
+            level_word(c, level[c], schema, words, typical.get(c) if c in typical else None)
+            for c in columns
+        ]
+        names.append(" · ".join(parts) or f"Segment {sid}")
     overrides = {int(k): str(v) for k, v in (params.get("segment_names") or {}).items()}
     final = [overrides.get(int(sid), name) for sid, name in zip(segment_ids, names, strict=True)]
     if len(set(overrides.values())) != len(overrides):
