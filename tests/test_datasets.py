@@ -14,6 +14,7 @@ from customer_segmentation.datasets import (
     RawCustomersDataset,
 )
 from customer_segmentation.errors import InputFileError
+from tests.conftest import config_loader
 
 
 def test_raw_customers_are_read_as_text(tmp_path):
@@ -144,6 +145,66 @@ def test_rows_keep_the_physical_line_they_are_on(tmp_path, parameters):
     raw = raw_entry(path)["customers_raw"].load()
     standardised = standardise_columns(raw, parameters["data_processing"])
     assert standardised["source_line"].tolist() == [2, 4, 6]
+
+
+ORDER_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+ORDER_LINE = "1001,A,a,10,01/05/2025 10:00,2.00,1,United Kingdom\n"
+
+
+def order_log_entry(path) -> DataCatalog:
+    """The order log as conf/base/catalog_order_log.yml reads it, on an in-memory DuckDB."""
+    entry = config_loader()["catalog"]["order_lines_raw"]
+    entry = {**entry, "filepath": str(path), "connection": {"backend": "duckdb"}}
+    return DataCatalog.from_config({"order_lines_raw": entry})
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        # one field more on the first data line: DuckDB would guess a one-column dialect
+        ([ORDER_LINE.replace(",a,", ",a,x,"), ORDER_LINE], "line 2 has 9 fields, the header has 8"),
+        # a short line: never padded into a "missing customer id"
+        ([ORDER_LINE, "1002,B,b,1,01/05/2025 10:00,2.00\n", ORDER_LINE],
+         "line 3 has 6 fields, the header has 8"),
+        # beyond the rows DuckDB samples to detect the dialect: found while reading
+        ([ORDER_LINE] * 30_000 + [ORDER_LINE.replace(",1,United", ",1,x,United")],
+         "line 30002 has 9 fields, the header has 8"),
+    ],
+)  # fmt: skip
+def test_an_order_log_line_with_another_number_of_fields_is_named(tmp_path, lines, error):
+    path = tmp_path / "order_lines.csv"
+    path.write_text(ORDER_HEADER + "".join(lines))
+    with pytest.raises(InputFileError, match=error) as raised:
+        order_log_entry(path)["order_lines_raw"].load()
+    assert str(raised.value).startswith(f"{path}: ") and "load_args: {delim: ';'}" in str(
+        raised.value
+    )
+
+
+def test_order_lines_keep_the_physical_line_they_are_on(tmp_path, parameters):
+    from customer_segmentation.pipelines.customer_features.nodes import (  # noqa: PLC0415
+        standardise_order_lines,
+    )
+
+    path = tmp_path / "order_lines.csv"
+    path.write_text(
+        ORDER_HEADER
+        + ORDER_LINE  # line 2
+        + "\n"  # a blank line: line 3
+        + '1002,B,"two\nlines",1,01/05/2025 10:00,2.00,2,France\n'  # lines 4 and 5
+        + "\n\n"  # lines 6 and 7
+        + ORDER_LINE.replace("1001", "1003")  # line 8
+    )
+    raw = order_log_entry(path)["order_lines_raw"].load()
+    lines = standardise_order_lines(raw, parameters["customer_features"]).to_pandas()
+    assert lines["source_line"].tolist() == [2, 4, 8]
+    assert lines["invoice"].tolist() == ["1001", "1002", "1003"]
+    assert lines["description"].tolist()[1] == "two\nlines"
+    plain = tmp_path / "plain.csv"  # no blank line: the positions are the lines, nothing re-read
+    plain.write_text(ORDER_HEADER + ORDER_LINE * 3)
+    raw = order_log_entry(plain)["order_lines_raw"].load()
+    numbered = standardise_order_lines(raw, parameters["customer_features"]).to_pandas()
+    assert numbered["source_line"].tolist() == [2, 3, 4]
 
 
 def test_figure_dataset_saves_png_versions_and_loads_their_bytes(tmp_path):

@@ -16,6 +16,10 @@ and a missing file, a file that is not valid in the declared `encoding`, or a li
 of fields stops with an `InputFileError` that names the file, the line, what was found and the catalog
 option to set (`load_args: {encoding: ..., sep: ...}`).
 
+`OrderLogFileDataset` is `ibis.FileDataset` for an order log file: a line with the wrong number of
+fields stops the run naming its physical line, and on DuckDB `source_line` is the file's physical
+line (`CsvLines`, the careful read both datasets share).
+
 `TrackedRunsDataset` reads the runs of the MLflow tracking store as a table (the experiments pipeline).
 
 `CachedTableDataset` keeps an Ibis table cached by its engine between two nodes (Spark's order-log steps).
@@ -32,7 +36,7 @@ ordinary way makes pyarrow turn it into Python strings first: 12 s and 0.5 GiB f
 from __future__ import annotations
 
 import csv
-import io
+import os
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -48,6 +52,73 @@ from kedro_datasets.pickle import PickleDataset
 
 from customer_segmentation.errors import InputFileError, validation_message
 from customer_segmentation.exports import safe_frame, safe_table, unquoted
+
+
+class CsvLines:
+    """A CSV file read record by record with Python's csv module: each record's physical line, and
+    the first record whose number of fields is not the header's. The careful, slow read, for the
+    files a fast reader (pyarrow, DuckDB, Spark) refuses or numbers by record instead of by line."""
+
+    CHUNK = 1 << 24  # bytes read at a time when counting line ends
+
+    def __init__(
+        self,
+        fs: Any,
+        path: str,
+        separator: str = ",",
+        encoding: str | None = None,
+        option: str = "sep",
+    ):
+        self.fs, self.path, self.separator = fs, path, separator
+        self.encoding = encoding or "utf-8"
+        self.option = option  # the reader's load_args key for the separator
+
+    def records(self, check: bool = False) -> InputFileError | list[int] | None:
+        """Each record's physical line in the file (blank lines and quoted line breaks counted);
+        with `check`, instead the error for the first record whose number of fields is not the
+        header's (None when there is none): never a shifted or padded row."""
+        lines: list[int] = []
+        with self.fs.open(self.path, mode="r", encoding=self.encoding, newline="") as file:
+            reader = csv.reader(file, delimiter=self.separator)
+            header = next(reader, None)
+            if header is None:
+                return None if check else lines
+            last = reader.line_num
+            for record in reader:
+                start, last = last + 1, reader.line_num
+                if not record:
+                    continue  # a blank line: no row (pandas, DuckDB and Spark skip it too)
+                if check and len(record) != len(header):
+                    return self._field_error(start, record, len(header))
+                lines.append(start)
+        return None if check else lines
+
+    def _field_error(self, line: int, record: list[str], fields: int) -> InputFileError:
+        text = self.separator.join(record).replace("\n", "\\n")
+        return InputFileError(
+            validation_message(
+                self.path,
+                f"line {line} has {len(record)} fields, the header has {fields}.",
+                f"{fields} fields per line separated by {self.separator!r}; quote a value that "
+                f"holds the separator, or set `load_args: {{{self.option}: ';'}}` (or '\\t', '|') "
+                "on the catalog entry",
+                f"line {line}: {text[:200]!r}",
+            )
+        )
+
+    def source_lines(self, rows: int) -> np.ndarray | None:
+        """The physical line of each of `rows` records when it is not simply its position + 2 (a
+        file with blank lines or quoted line breaks); None otherwise. The file's line ends are
+        counted in chunks (fast); only a file whose count differs is read record by record."""
+        ends, last = 0, b"\n"
+        with self.fs.open(self.path, mode="rb") as file:
+            while chunk := file.read(self.CHUNK):
+                ends, last = ends + chunk.count(b"\n"), chunk[-1:]
+        ends += 0 if last == b"\n" else 1
+        if ends == rows + 1:
+            return None
+        lines = self.records()
+        return np.array(lines, dtype="int64") if len(lines) == rows else None
 
 
 class RawCustomersDataset(CSVDataset):
@@ -95,7 +166,7 @@ class RawCustomersDataset(CSVDataset):
         columnar = self._read_columnar()
         if columnar is None:  # the fast reader refused the file or the options: read it carefully
             try:
-                problem = self._records(str(path), check=True)
+                problem = self._csv_lines(str(path)).records(check=True)
             except UnicodeDecodeError:  # the reader below says where the text is not valid
                 problem = None
             if problem is not None:
@@ -109,59 +180,17 @@ class RawCustomersDataset(CSVDataset):
                     raise self._encoding_error(str(path), cause) from cause
                 raise
         if "nrows" not in self._load_args:
-            columnar.attrs["source_lines"] = self._source_lines(str(path), len(columnar))
+            columnar.attrs["source_lines"] = self._csv_lines(str(path)).source_lines(len(columnar))
         return columnar
 
     def _lines(self, path: str) -> list[bytes]:
         with self._fs.open(path, mode="rb") as file:
             return file.read().splitlines()
 
-    def _text(self, path: str) -> io.TextIOBase:
-        encoding = self._load_args.get("encoding") or "utf-8"
-        return self._fs.open(path, mode="r", encoding=encoding, newline="")
-
-    def _records(self, path: str, check: bool = False) -> InputFileError | list[int] | None:
-        """Each record's physical line in the file (blank lines and quoted line breaks counted),
-        by Python's csv reader; with `check`, instead the error for the first record whose number of
-        fields is not the header's (None when there is none): never a shifted or padded row."""
-        separator = self._load_args.get("sep", ",")
-        lines: list[int] = []
-        with self._text(path) as file:
-            reader = csv.reader(file, delimiter=separator)
-            header = next(reader, None)
-            if header is None:
-                return None if check else lines
-            last = reader.line_num
-            for record in reader:
-                start, last = last + 1, reader.line_num
-                if not record:
-                    continue  # a blank line: no row (pandas skips it too)
-                if check and len(record) != len(header):
-                    text = separator.join(record).replace("\n", "\\n")
-                    return InputFileError(
-                        validation_message(
-                            path,
-                            f"line {start} has {len(record)} fields, the header has {len(header)}.",
-                            f"{len(header)} fields per line separated by {separator!r}; quote a value "
-                            "that holds the separator, or set `load_args: {sep: ';'}` (or '\\t', "
-                            "'|') on the catalog entry",
-                            f"line {start}: {text[:200]!r}",
-                        )
-                    )
-                lines.append(start)
-        return None if check else lines
-
-    def _source_lines(self, path: str, rows: int) -> np.ndarray | None:
-        """The physical line of each row when it is not simply its position + 2 (a file with blank
-        lines or quoted line breaks); None otherwise. Counting the file's line ends is fast; only a
-        file whose count differs is read again record by record."""
-        with self._fs.open(path, mode="rb") as file:
-            data = file.read()
-        ends = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if ends == rows + 1:
-            return None
-        lines = self._records(path)
-        return np.array(lines, dtype="int64") if len(lines) == rows else None
+    def _csv_lines(self, path: str) -> CsvLines:
+        return CsvLines(
+            self._fs, path, self._load_args.get("sep", ","), self._load_args.get("encoding")
+        )
 
     def _encoding_error(self, path: str, cause: UnicodeDecodeError) -> InputFileError:
         encoding = self._load_args.get("encoding") or "utf-8"
@@ -205,6 +234,45 @@ class SafeIbisFileDataset(IbisFileDataset):
 
     def save(self, data: Any) -> None:
         super().save(safe_table(data) if self._file_format == "csv" else data)
+
+
+class OrderLogFileDataset(IbisFileDataset):
+    """`ibis.FileDataset` for an order log file: a line with more or fewer fields than the header
+    stops the run naming its physical line (`CsvLines`), and on DuckDB every row carries the file's
+    physical line as `source_line` (blank lines and quoted line breaks counted).
+
+    The engine reads the file as the catalog says (DuckDB: an explicit dialect in strict mode, so
+    that it refuses such a line instead of guessing another dialect). The file is read the slow,
+    careful way only when the engine refuses it, or when its line ends and rows do not match.
+    """
+
+    def load(self) -> Any:
+        if self._file_format != "csv" or self._fs_prefix:
+            return super().load()
+        path = str(self._get_load_path())
+        separator = self._load_args.get("delim") or self._load_args.get("sep") or ","
+        encoding = self._load_args.get("encoding")
+        lines = CsvLines(self._filesystem(), path, separator, encoding, option="delim")
+        try:
+            table = super().load()
+            if table.get_backend().name != "duckdb":  # Spark numbers its own partitions
+                return table
+            rows = int(table.count().execute())
+        except Exception as cause:  # the engine refused the file: say which line, if one is wrong
+            if os.path.exists(path) and os.path.getsize(path):
+                problem = lines.records(check=True)
+                if problem is not None:
+                    raise problem from cause
+            raise
+        physical = lines.source_lines(rows)
+        if physical is None:
+            return table
+        import ibis  # noqa: PLC0415 (only order logs need Ibis)
+
+        positions = ibis.memtable({"_row": np.arange(rows), "source_line": physical})
+        numbered = table.mutate(_row=ibis.row_number())
+        joined = numbered.join(positions, "_row").order_by("_row")
+        return joined.select("source_line", *table.columns)
 
 
 class KeptMemoryDataset(MemoryDataset):
