@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers, to_csv_text
+from customer_segmentation.models import ALGORITHM_NAMES
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import FAST, kedro, latest, versions
 
@@ -120,7 +121,12 @@ def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy)
     with open(latest(data / "06_models" / "segment_model.pkl"), "rb") as file:
         assert pickle.load(file).named_steps["segments"].algorithm == best
     report = latest(data / "08_reporting" / "segment_report.html").read_text()
-    assert "Which algorithm?" in report and f"<strong>{best.replace('_', ' ')}</strong>" in report
+    assert "Which algorithm?" in report
+    assert (
+        f"Segments made by {ALGORITHM_NAMES[best]}, chosen by the automatic rule because" in report
+    )
+    profiles = pd.read_csv(latest(data / "07_model_output" / "segment_profiles.csv"))
+    assert not profiles["segment_name"].str.contains(r"\(\d+\)$").any()  # no id suffix needed
     segmented = pd.read_parquet(latest(data / "07_model_output" / "segmented_customers.parquet"))
     primary = pd.read_parquet(data / "03_primary" / "customers_primary.parquet")
     assert len(segmented) == len(primary)  # unassigned customers stay, as segment 0
