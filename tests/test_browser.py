@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from io import BytesIO
 
+import pandas as pd
 import pytest
 from kedro.framework.project import configure_project
 from PIL import Image
@@ -74,6 +75,25 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
         ),
     )
     page.goto(report.as_uri(), wait_until="load")
+    # the answer first: the summary is the first section on the page, and above the fold
+    assert page.locator("main > section").first.get_attribute("id") == "summary"
+    assert page.locator("#summary table.summary").bounding_box()["y"] < 1000
+    profiles = pd.read_csv(latest(ran_project / "data/07_model_output/segment_profiles.csv"))
+    rows = page.locator("#summary tr[data-segment]")
+    shown = [
+        (
+            int(rows.nth(i).get_attribute("data-segment")),
+            rows.nth(i).locator("td").nth(0).inner_text().strip(),
+            int(rows.nth(i).locator("td").nth(1).inner_text().replace(",", "")),
+            rows.nth(i).locator("td").last.inner_text().strip(),
+        )
+        for i in range(rows.count())
+    ]
+    assert shown == list(
+        profiles[["segment_id", "segment_name", "size", "suggested_action"]].itertuples(
+            index=False, name=None
+        )
+    )
     cards = page.locator(".segment-card")
     assert cards.count() == 5
     assert "Mid income · Moderate spending · Middle-aged" in cards.first.inner_text()
