@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import urllib.request
 from collections.abc import Iterator
 from io import BytesIO
@@ -22,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from customer_segmentation.pipeline_registry import register_pipelines
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import latest
-from tests.servers import free_port, local_server
+from tests.servers import free_port, local_server, make_target
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -112,10 +111,9 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
 
 @pytest.fixture(scope="module")
 def viz_url(ran_project, tmp_path_factory) -> Iterator[str]:
-    """`kedro viz run` (what `make viz` runs) on a free port."""
+    """`make viz VIZ_PORT=<a free port>`, as a user starts it."""
     port = free_port()
-    command = [sys.executable, "-m", "kedro", "viz", "run", "--host", "127.0.0.1",
-               "--port", str(port), "--no-browser"]  # fmt: skip
+    command = make_target("viz", VIZ_PORT=port)
     log = tmp_path_factory.mktemp("viz") / "viz.log"
     with local_server(command, ran_project, f"http://127.0.0.1:{port}", "/api/main", log) as url:
         yield url
