@@ -37,13 +37,17 @@ format: $(STAMP)
 data: $(STAMP)  ## regenerate the embedded examples in data/01_raw/ byte-identically
 	$(BIN)/python -m customer_segmentation.data_generator
 
-viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:4141
-	@echo "kedro-viz: http://127.0.0.1:4141"
-	$(BIN)/kedro viz run --host 127.0.0.1 --port 4141 --no-browser
+# Ports: `make viz VIZ_PORT=4242`, `make ui UI_PORT=5001` when another project or user has the default.
+VIZ_PORT ?= 4141
+UI_PORT ?= 5000
 
-ui: $(STAMP)  ## the tracked runs (MLflow UI over sqlite:///mlflow.db) at http://127.0.0.1:5000
-	@echo "MLflow UI: http://127.0.0.1:5000"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/kedro mlflow ui --host 127.0.0.1 --port 5000
+viz: $(STAMP)  ## pipeline graph at http://127.0.0.1:$(VIZ_PORT)
+	@echo "kedro-viz: http://127.0.0.1:$(VIZ_PORT)"
+	$(BIN)/kedro viz run --host 127.0.0.1 --port $(VIZ_PORT) --no-browser
+
+ui: $(STAMP)  ## the tracked runs (MLflow UI over sqlite:///mlflow.db); prints the runs list's address
+	@$(BIN)/python -m customer_segmentation.tracking_ui --port $(UI_PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro mlflow ui --host 127.0.0.1 --port $(UI_PORT)
 
 # `make app ENV=cards` / `make serve ENV=cards`: another configuration environment (default: local).
 ENV ?=

@@ -56,12 +56,19 @@ def busy_machine(processes: int = 2) -> Iterator[None]:
             burner.wait()
 
 
-def make_serve(port: int) -> list[str]:
-    """`make serve`'s own command line (the Makefile's recipe, default conf/base/service.yml), with
-    the test's virtual environment as the project's .venv (already installed: never re-installed)."""
+def make_target(target: str, **variables: object) -> list[str]:
+    """`make <target>`'s own command line (the Makefile's recipe and defaults), with the test's
+    virtual environment as the project's .venv (already installed: never re-installed) and the
+    given make variables (`SERVE_PORT=…`, `UI_PORT=…`, `VIZ_PORT=…`)."""
     venv = Path(sys.executable).parent.parent
     stamp = venv / ".installed"
-    return ["make", "-o", str(stamp), "serve", f"VENV={venv}", f"SERVE_PORT={port}"]
+    settings = [f"{name}={value}" for name, value in variables.items()]
+    return ["make", "-o", str(stamp), target, f"VENV={venv}", *settings]
+
+
+def make_serve(port: int) -> list[str]:
+    """`make serve` (default conf/base/service.yml) on `port`."""
+    return make_target("serve", SERVE_PORT=port)
 
 
 @contextmanager

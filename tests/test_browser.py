@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import urllib.request
 from collections.abc import Iterator
 from io import BytesIO
 
+import pandas as pd
 import pytest
 from kedro.framework.project import configure_project
 from PIL import Image
@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from customer_segmentation.pipeline_registry import register_pipelines
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import latest
-from tests.servers import free_port, local_server
+from tests.servers import free_port, local_server, make_target
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,6 +74,25 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
         ),
     )
     page.goto(report.as_uri(), wait_until="load")
+    # the answer first: the summary is the first section on the page, and above the fold
+    assert page.locator("main > section").first.get_attribute("id") == "summary"
+    assert page.locator("#summary table.summary").bounding_box()["y"] < 1000
+    profiles = pd.read_csv(latest(ran_project / "data/07_model_output/segment_profiles.csv"))
+    rows = page.locator("#summary tr[data-segment]")
+    shown = [
+        (
+            int(rows.nth(i).get_attribute("data-segment")),
+            rows.nth(i).locator("td").nth(0).inner_text().strip(),
+            int(rows.nth(i).locator("td").nth(1).inner_text().replace(",", "")),
+            rows.nth(i).locator("td").last.inner_text().strip(),
+        )
+        for i in range(rows.count())
+    ]
+    assert shown == list(
+        profiles[["segment_id", "segment_name", "size", "suggested_action"]].itertuples(
+            index=False, name=None
+        )
+    )
     cards = page.locator(".segment-card")
     assert cards.count() == 5
     assert "Mid income · Moderate spending · Middle-aged" in cards.first.inner_text()
@@ -92,10 +111,9 @@ def test_html_report_renders_cards_and_images(ran_project, browser, tmp_path):
 
 @pytest.fixture(scope="module")
 def viz_url(ran_project, tmp_path_factory) -> Iterator[str]:
-    """`kedro viz run` (what `make viz` runs) on a free port."""
+    """`make viz VIZ_PORT=<a free port>`, as a user starts it."""
     port = free_port()
-    command = [sys.executable, "-m", "kedro", "viz", "run", "--host", "127.0.0.1",
-               "--port", str(port), "--no-browser"]  # fmt: skip
+    command = make_target("viz", VIZ_PORT=port)
     log = tmp_path_factory.mktemp("viz") / "viz.log"
     with local_server(command, ran_project, f"http://127.0.0.1:{port}", "/api/main", log) as url:
         yield url

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import FAST, kedro, latest
-from tests.servers import free_port, local_server
+from tests.servers import free_port, local_server, make_target
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +76,12 @@ def test_three_experiments_are_tracked_and_compared_in_one_table(project_copy):
     assert table["silhouette"].tolist() == pytest.approx(runs["metrics.silhouette"][::-1].tolist())
     assert (project_copy / "data/08_reporting/experiment_comparison_plot.png").is_dir()
 
-    with mlflow_ui(project_copy, env) as url:  # what `make ui` starts
+    log = project_copy / "ui.log"
+    with mlflow_ui(project_copy, env, log) as url:  # `make ui` as a user types it
+        experiment = runs["experiment_id"].iloc[0]  # printed first: the runs list's address
+        assert f"the runs of customer_segmentation: {url}/#/experiments/{experiment}/runs" in (
+            log.read_text()
+        )
         request = urllib.request.Request(
             f"{url}/api/2.0/mlflow/runs/search",
             data=json.dumps({"experiment_ids": [runs["experiment_id"].iloc[0]]}).encode(),
@@ -112,14 +115,9 @@ def test_tracking_can_be_switched_off_for_an_environment(project_copy):
     assert not runs.filter(like="metrics.").columns.size  # data_processing alone: no run metrics
 
 
-def mlflow_ui(project: Path, env: dict[str, str]):
-    """`kedro mlflow ui` (the command `make ui` runs) on a free port of 127.0.0.1 in `project`."""
+def mlflow_ui(project: Path, env: dict[str, str], log: Path):
+    """`make ui UI_PORT=<a free port>` in `project`, as a user starts it."""
     port = free_port(5000, 5999)
-    bin_dir = str(Path(sys.executable).parent)
     return local_server(
-        [sys.executable, "-m", "kedro", "mlflow", "ui", "--host", "127.0.0.1", "--port", str(port)],
-        project,
-        f"http://127.0.0.1:{port}",
-        "/health",
-        env={**env, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+        make_target("ui", UI_PORT=port), project, f"http://127.0.0.1:{port}", "/health", log, env
     )

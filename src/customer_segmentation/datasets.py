@@ -47,7 +47,7 @@ from kedro.io import AbstractDataset, DataCatalog, DatasetError, MemoryDataset
 from kedro.io.core import PROTOCOL_DELIMITER, get_filepath_str
 from kedro_datasets.ibis import FileDataset as IbisFileDataset
 from kedro_datasets.matplotlib import MatplotlibDataset
-from kedro_datasets.pandas import CSVDataset, ParquetDataset
+from kedro_datasets.pandas import CSVDataset, ExcelDataset, ParquetDataset
 from kedro_datasets.pickle import PickleDataset
 
 from customer_segmentation.errors import InputFileError, validation_message
@@ -226,6 +226,19 @@ class SafeCSVDataset(CSVDataset):
 
     def load(self) -> pd.DataFrame:
         return unquoted(super().load())
+
+
+class SafeExcelDataset(ExcelDataset):
+    """`pandas.ExcelDataset` whose cells are safe to open: a text cell that starts like a formula is
+    written with a quote in front (`exports.safe_frame`), since the writer (openpyxl) would
+    otherwise store it as a formula. A dict of tables is one sheet each."""
+
+    def save(self, data: pd.DataFrame | dict[str, pd.DataFrame]) -> None:
+        if isinstance(data, dict):
+            data = {sheet: safe_frame(table) for sheet, table in data.items()}
+        else:
+            data = safe_frame(data)
+        super().save(data)
 
 
 class SafeIbisFileDataset(IbisFileDataset):

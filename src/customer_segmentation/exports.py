@@ -4,8 +4,10 @@ Excel, LibreOffice and Google Sheets take a cell that starts with `=`, `+`, `-`,
 carriage return as a formula: an id or a description `=HYPERLINK("http://…","click")` in a quarantine
 file runs when a marketer opens it. As OWASP advises against CSV injection, such a cell is written
 with a single quote in front (`'=HYPERLINK(…)`), which a spreadsheet shows as the text it is. Plain
-numbers (`-3`, `+4.5`, `-1e-3`) are left as they are. Headers are text cells too. Parquet, Excel
-workbooks written by the project and the other typed formats keep every value as it is.
+numbers (`-3`, `+4.5`, `-1e-3`) are left as they are. Headers are text cells too. The Excel workbook
+(`segments.xlsx`, `datasets.SafeExcelDataset`) is quoted the same way, since its writer stores a
+text that starts with `=` as a formula. Parquet and the other typed formats keep every value as it
+is.
 
 The rule is written once here (`FORMULA_START`, `PLAIN_NUMBER`, `QUOTE`) and applied to the table
 each engine writes: pandas (`safe_frame`), Ibis (`safe_table`: DuckDB, Spark, SQL databases) and

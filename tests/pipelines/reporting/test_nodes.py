@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import OrderedKMeans
 from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
-from customer_segmentation.pipelines.reporting.report import build_segment_report
+from customer_segmentation.pipelines.reporting.report import build_segment_report, human_number
 from customer_segmentation.plot_style import sample_rows, segment_colours
 from customer_segmentation.schema import schema_from_params
 
@@ -258,6 +258,48 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert '<p class="reason">Segments made by k-means (set by clustering.algorithm).' in which
     assert '<tr class="chosen"><td>kmeans' in which and "0.610" in which
     assert "hdbscan <em>(not run (not in comparison.run))</em>" in which
+
+
+def test_the_report_opens_with_the_summary_in_the_datas_units(rp, column_schema):
+    """The first section is the summary: one row per segment with its customers and share, the
+    three figures that set it apart in their units against everyone, the value column's total and
+    share, the action; then the k decision in one sentence and links to the details."""
+    segmented = segmented_table(300)
+    profiles = profiles_of(segmented)
+    quality = {"source_file": "x.csv", "rows_in": 300, "rows_kept": 300, "rows_quarantined": 0,
+               "accounting": "300 in = 300 kept", "accounting_holds": True,
+               "quarantined_by_reason": {}, "values_imputed": {}}  # fmt: skip
+    selection = {"k": 3, "policy": "consensus", "reason": "k = 3 (near tie with 2: …).",
+                 "picks": {"elbow": 3}}  # fmt: skip
+    comparison = pd.DataFrame([{"algorithm": "kmeans", "status": "not run", "fit_rows": 300,
+                                "customers": 300}])  # fmt: skip
+    choice = {"algorithm": "kmeans", "rule": "r", "rule_pick": None, "reason": "Segments made"}
+    rp = {**rp, "value_column": "annual_income_k"}
+    html = build_segment_report(quality, selection, profiles, column_schema, comparison, choice, rp)
+    sections = re.findall(r'<section id="([a-z-]+)"', html)
+    assert sections[0] == "summary" and sections[1] == "data-quality"
+    summary = html[html.index('id="summary"') : html.index('id="data-quality"')]
+    assert "<strong>3 segments.</strong> k = 3 (near tie with 2: …)." in summary
+    rows = re.findall(r'<tr data-segment="(\d+)">(.*?)</tr>', summary, flags=re.S)
+    assert [int(sid) for sid, _ in rows] == profiles["segment_id"].tolist()
+    first = profiles.iloc[0]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', rows[0][1])
+    total = first["mean_annual_income_k"] * first["size"]
+    everyone = (profiles["mean_annual_income_k"] * profiles["size"]).sum()
+    assert cells[:2] == [f"{first['size']:,}", f"{100 * first['share']:.0f} %"]
+    assert cells[2:] == [f"{round(total):,} k$", f"{100 * total / everyone:.0f} %"]
+    assert f"spending score {first['mean_spending_score']:.1f}".rstrip("0") in rows[0][1]
+    assert rows[0][1].count(" · ") >= 2 and "action 1" in rows[0][1]
+    assert '<a href="#segment-1">' in rows[0][1] and '<a href="#choice-of-k">' in summary
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(42.0545, None, "42.1"), (1250.0, "$", "$1,250"), (-3.5, "£", "-£3.5"), (0.37219, None,
+     "0.372"), (7.0, "days", "7 days"), (12.349, "k$", "12.3 k$"), (float("nan"), None, "n/a")],
+)  # fmt: skip
+def test_numbers_are_written_for_people(value, unit, text):
+    assert human_number(value, unit) == text
 
 
 def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):

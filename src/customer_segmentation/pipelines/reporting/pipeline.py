@@ -21,6 +21,7 @@ from .segment_plots import (
     plot_silhouette,
 )
 from .tracking import run_metrics, score_segments, sweep_metrics
+from .workbook import build_workbook
 
 REPORT_FIGURES = [
     "elbow_plot",
@@ -177,6 +178,20 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
         name="build_segment_report_node",
     )
     plots = Pipeline([*eda, *segments])
+    # the workbook lists every customer: for the tables pandas holds (a Spark table's segments are
+    # written by Spark, as segmented_customers_parquet's partitions, one folder per segment)
+    workbook = (
+        []
+        if spark
+        else [
+            Node(
+                build_workbook,
+                ["segmented_customers_parquet", "segment_profiles", "column_schema"],
+                "segments_workbook",
+                name="build_workbook_node",
+            )
+        ]
+    )
     if spark:
         sampled = {
             "customers_primary": "plot_customers",
@@ -199,4 +214,4 @@ def create_pipeline(rfm: bool = False, spark: bool = False, **kwargs) -> Pipelin
             name="run_metrics_node",
         ),
     ]
-    return plots + Pipeline([*(create_rfm_nodes() if rfm else []), report, *tracking])
+    return plots + Pipeline([*(create_rfm_nodes() if rfm else []), report, *workbook, *tracking])

@@ -108,6 +108,77 @@ def _segment_cards(profiles: pd.DataFrame, schema: Schema) -> list[dict[str, Any
 
 
 NO_MIGRATION = {"status": "no earlier segmentation to compare with", "pairs": []}
+SUMMARY_FIGURES = 3  # the figures that set a segment apart, on the summary's row
+CURRENCIES = ("$", "£", "€", "¥")  # units written before the number
+
+
+def human_number(value: float, unit: str | None = None) -> str:
+    """A figure for people: thousands separated, at most 3 significant decimals ('42.1', '0.372',
+    '1,250'), integers as integers, a currency before the number and any other unit after it."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    magnitude = abs(value)
+    decimals = 0 if magnitude >= 100 or float(value).is_integer() else 1 if magnitude >= 10 else 2
+    if 0 < magnitude < 1:
+        decimals = 3
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    if unit in CURRENCIES:
+        return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
+    return f"{text} {unit}"
+
+
+def _summary_rows(
+    profiles: pd.DataFrame, schema: Schema, value_column: str | None
+) -> list[dict[str, Any]]:
+    """The summary's row per segment: name, colour, customers, share, the figures that set it
+    apart most (largest |z|, in the data's units, against everyone), and its value: the total of
+    `value_column` (spend) and that total's share of all customers' total."""
+    colours = segment_colours(profiles["segment_id"].tolist())
+    numeric = [c.removeprefix("z_") for c in profiles.columns if c.startswith("z_")]
+    total = None
+    if value_column in numeric:
+        totals = profiles[f"mean_{value_column}"] * profiles["size"]
+        total = float(totals.sum())
+    rows = []
+    for row in profiles.to_dict(orient="records"):
+        apart = sorted(numeric, key=lambda c: -abs(row[f"z_{c}"]))[:SUMMARY_FIGURES]
+        figures = []
+        for column in apart:
+            unit = schema.column(column).unit if column in schema.names else None
+            mean, diff = row[f"mean_{column}"], row[f"diff_{column}"]
+            figures.append(
+                {
+                    "label": schema.label(column),
+                    "value": human_number(mean, unit),
+                    "all": human_number(mean - diff, unit),
+                    "higher": diff > 0,
+                }
+            )
+        value = None
+        if total is not None:
+            amount = float(row[f"mean_{value_column}"] * row["size"])
+            unit = schema.column(value_column).unit
+            value = {
+                "total": human_number(round(amount), unit),
+                "share": f"{100 * amount / total:.0f} %" if total else "n/a",
+            }
+        rows.append(
+            {
+                "segment_id": int(row["segment_id"]),
+                "name": row["segment_name"],
+                "colour": colours[int(row["segment_id"])],
+                "customers": int(row["size"]),
+                "share": f"{100 * row['share']:.0f} %",
+                "figures": figures,
+                "value": value,
+                "action": row["suggested_action"],
+            }
+        )
+    return rows
 
 
 def build_segment_report(
@@ -124,8 +195,9 @@ def build_segment_report(
     rfm_summary: dict[str, Any] | None = None,
     **figures: bytes,
 ) -> str:
-    """One self-contained HTML page: data quality, how k was chosen, which algorithm and why, a card
-    per segment, the plots;
+    """One self-contained HTML page: first the summary (the segments in one table: who they are, how
+    many, what sets them apart, their value, what to do; the k decision in one sentence), then data
+    quality, how k was chosen, which algorithm and why, a card per segment, the plots;
     with an order log, also where its lines went and the RFM segments beside the K-Means segments.
 
     `figures` are PNG bytes by plot dataset name; they are embedded as data URIs, so the file opens
@@ -138,8 +210,11 @@ def build_segment_report(
         (f"{schema.transform(f)} " if schema.transform(f) != "none" else "") + schema.axis_label(f)
         for f in schema.features
     ]
+    value_column = params.get("value_column")
     return template.render(
         title=params["report_title"],
+        summary=_summary_rows(segment_profiles, schema, value_column),
+        value_label=schema.label(value_column) if value_column in schema.names else None,
         quality=data_quality_report,
         selection=k_selection,
         features=features,
