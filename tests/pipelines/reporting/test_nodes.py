@@ -256,8 +256,9 @@ def test_report_has_quality_choice_and_one_card_per_segment(rp, column_schema):
     assert "annual income (k$)</td>" in html
     which = html[html.index('id="which-algorithm"') : html.index('id="segments"')]
     assert '<p class="reason">Segments made by k-means (set by clustering.algorithm).' in which
-    assert '<tr class="chosen"><td>kmeans' in which and "0.610" in which
-    assert "hdbscan <em>(not run (not in comparison.run))</em>" in which
+    assert '<tr class="chosen"><td>k-means' in which and "0.610" in which
+    assert '<td class="num">3</td>' in which  # k as a whole number, never 3.0
+    assert "HDBSCAN <em>(not run: not in comparison.run)</em>" in which
 
 
 def test_the_report_opens_with_the_summary_in_the_datas_units(rp, column_schema):

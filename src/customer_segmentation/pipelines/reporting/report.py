@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from customer_segmentation.models import ALGORITHM_NAMES
 from customer_segmentation.plot_style import segment_colours
 from customer_segmentation.schema import Schema, schema_from_dict
 
@@ -25,7 +26,17 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
     )
     environment.filters["thousands"] = lambda n: f"{int(n):,}"
+    environment.filters["algorithm"] = lambda name: ALGORITHM_NAMES.get(name, name)
+    environment.filters["status"] = _status_text
     return environment
+
+
+def _status_text(status: str) -> str:
+    """'not run (no categorical features declared)' -> 'not run: no categorical features declared'."""
+    for word in ("not run", "failed"):
+        if status.startswith(f"{word} (") and status.endswith(")"):
+            return f"{word}: {status[len(word) + 2 : -1]}"
+    return status
 
 
 def _figure_html(name: str, png: bytes | None) -> Markup:
