@@ -20,9 +20,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from customer_segmentation.app import charts
 from customer_segmentation.app.outputs import NoRunYet, RunOutputs, quiet_runner_logs
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.exports import safe_frame
+from customer_segmentation.schema import schema_from_dict
 
 SEGMENTED = "segmented_customers_parquet"
 WHOLE_RUN_FIGURES = ("segment_sizes_plot", "profile_heatmap_plot", "segment_scatter_plot")
@@ -77,11 +79,11 @@ def profile_table(outputs: RunOutputs, segment: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def z_chart(outputs: RunOutputs, segment: pd.Series, height: int = 160) -> None:
-    table = profile_table(outputs, segment).set_index("feature")
-    st.bar_chart(
-        table["z (difference in population SDs)"], horizontal=True, height=height, y_label=""
-    )
+def z_chart(outputs: RunOutputs, segment: pd.Series) -> None:
+    """The segment's profile as z-scores, on the x range every card shares, bars labelled."""
+    schema = schema_from_dict(read(outputs, "column_schema"))
+    chart = charts.z_chart(outputs.segment_profiles, int(segment["segment_id"]), schema)
+    st.altair_chart(chart, width="stretch")
 
 
 def overview(outputs: RunOutputs) -> None:
@@ -100,7 +102,7 @@ def overview(outputs: RunOutputs) -> None:
             size.metric("Customers", f"{int(segment['size']):,}")
             share.metric("Share", f"{segment['share']:.1%}")
             st.markdown(f"**Suggested action:** {segment['suggested_action']}")
-            st.caption("Profile against the population (z: difference in standard deviations)")
+            st.caption("Profile against everyone (the same scale on every card)")
             z_chart(outputs, segment)
             if st.button("Open segment", key=f"open_{segment['segment_id']}"):
                 st.session_state["segment_id"] = int(segment["segment_id"])
