@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import copy_project, kedro, latest, versions
+from tests.conftest import FAST, copy_project, kedro, latest, versions
 from tests.servers import free_port, local_server
 from tests.test_browser import blank_fraction, browser  # noqa: F401 (the shared browser fixture)
 
@@ -120,7 +120,7 @@ def test_before_any_run_it_says_what_to_run_and_shows_the_run_once_done(browser,
         expect(page.get_by_text("make run", exact=True)).to_be_visible()
         page.screenshot(path=str(tmp_path / "no_run.png"))
         # a run that completes while the explorer is open shows up on the next page view
-        kedro(project, "run", "--params", "model_selection.stability_resamples=0")
+        kedro(project, "run", "--params", FAST)
         page.reload()
         expect(page.get_by_role("heading", name="Customer segments")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Suggested action:")).to_have_count(5)

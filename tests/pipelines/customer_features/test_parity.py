@@ -165,14 +165,12 @@ HAND_MADE = {
         SECOND_EDITION,
         {"date_format": "%d/%m/%Y %H:%M:%S", "snapshot_date": "2025-06-01"},
     ),
+    # one row per invoice: a cancellation with its purchase's number (customer 9) and ones with
+    # numbers of their own (customers 7 and 8, test_nodes.MIRRORED), in one log: one Spark pass
     "one row per invoice": (
-        [["1", "1", "01/02/2025 10:00", "120.00", "7"], ["2", "1", "01/09/2025 10:00", "80.00", "7"],
-         ["C2", "-1", "01/09/2025 11:00", "80.00", "7"]],
-        ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
-        {},
-    ),
-    "one row per invoice, cancellations numbered apart": (
-        MIRRORED,
+        [*MIRRORED, ["20", "1", "01/02/2025 10:00", "120.00", "9"],
+         ["21", "1", "01/09/2025 10:00", "80.00", "9"],
+         ["C21", "-1", "01/09/2025 11:00", "80.00", "9"]],
         ["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"],
         {"snapshot_date": "2025-02-01"},
     ),
