@@ -22,7 +22,7 @@ def test_every_card_shares_one_x_range_and_labels_every_bar(ran_project, paramet
     for sid, spec in zip(profiles["segment_id"], specs, strict=True):
         data = next(iter(spec["datasets"].values()))
         assert [row["feature"] for row in data] == [
-            "age", "annual income (k$)", "spending score (1–100)"
+            "age (years)", "annual income (k$)", "spending score (1–100)"
         ]  # fmt: skip
         assert spec["mark"]["color"] == colours[sid]
         assert spec["height"] >= 22 * len(data)  # room for every bar's label
