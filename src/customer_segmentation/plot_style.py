@@ -16,14 +16,22 @@ from customer_segmentation.schema import Schema
 T = TypeVar("T")
 
 
+UNASSIGNED_COLOUR = "#9aa5b1"  # segment 0, the customers a density method leaves out: grey
+
+
 def segment_colours(segment_ids: list[int]) -> dict[int, str]:
-    """One colour per segment id, the same in every plot and in the report (tab10, then tab20)."""
-    palette = colormaps["tab10" if len(segment_ids) <= 10 else "tab20"]
+    """One colour per segment id, fixed by the id itself, so that it is the same in every plot, in
+    the report, the Sankey and the explorer, and segment 3 keeps its colour whether or not a run
+    has unassigned customers: segment i takes tab10's colour i - 1 (tab20's above 10 segments);
+    segment 0 (unassigned) is grey."""
+    segments = [int(sid) for sid in segment_ids if int(sid) != 0]
+    palette = colormaps["tab10" if max(segments, default=0) <= 10 else "tab20"]
     hex_colour = "#{:02x}{:02x}{:02x}"
-    return {
-        int(sid): hex_colour.format(*(int(255 * c) for c in palette(i % palette.N)[:3]))
-        for i, sid in enumerate(sorted(segment_ids))
+    colours = {
+        sid: hex_colour.format(*(int(255 * c) for c in palette((sid - 1) % palette.N)[:3]))
+        for sid in segments
     }
+    return {0: UNASSIGNED_COLOUR, **colours} if len(segments) < len(segment_ids) else colours
 
 
 def numeric_columns_to_show(schema: Schema, wanted: list[str] | None, count: int) -> list[str]:

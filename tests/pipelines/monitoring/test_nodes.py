@@ -22,6 +22,7 @@ from customer_segmentation.pipelines.monitoring.migration import (
     migrate_segments,
     plot_migration,
 )
+from customer_segmentation.plot_style import UNASSIGNED_COLOUR, segment_colours
 from customer_segmentation.schema import schema_from_params
 from tests.conftest import load_parameters
 
@@ -131,6 +132,22 @@ def test_migration_matches_segments_by_centroid_not_by_id(column_schema):
     assert moves == {(1, 3), (2, 1), (3, 2)}
     sankey = plot_migration(table, matching)
     assert sankey.data[0].type == "sankey" and sum(sankey.data[0].link.value) == 307
+    # every node in its segment's colour, as in every other figure; new and gone customers grey
+    colours = segment_colours([1, 2, 3])
+    for label, colour in zip(sankey.data[0].node.label, sankey.data[0].node.color, strict=True):
+        segment = label.split(": ", 1)[1].split(" · ")[0]
+        expected = colours[int(segment)] if segment.isdigit() else UNASSIGNED_COLOUR
+        assert colour == expected, label
+
+
+def test_a_segments_colour_is_fixed_by_its_id():
+    """Segment 3 has the same colour with or without unassigned customers (segment 0, grey)."""
+    without = segment_colours([1, 2, 3, 4, 5])
+    with_unassigned = segment_colours([0, 1, 2, 3, 4, 5])
+    assert with_unassigned[0] == UNASSIGNED_COLOUR and 0 not in without
+    assert {sid: with_unassigned[sid] for sid in without} == without
+    assert len(set(without.values())) == 5 and UNASSIGNED_COLOUR not in without.values()
+    assert segment_colours([3])[3] == without[3]  # a segment alone keeps its colour
 
 
 def test_text_ids_are_matched_like_whole_numbers(column_schema):

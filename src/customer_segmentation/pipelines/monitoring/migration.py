@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 from customer_segmentation.engine import is_spark
 from customer_segmentation.models import UNASSIGNED
+from customer_segmentation.plot_style import UNASSIGNED_COLOUR, segment_colours
 from customer_segmentation.schema import schema_from_dict
 
 NEW, GONE = "(new customers)", "(gone)"
@@ -262,7 +263,13 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": labels, "pad": 12, "thickness": 14},
+            node={
+                "label": labels,
+                "pad": 12,
+                "thickness": 14,
+                # each segment in its own colour (as in every plot); new and gone customers grey
+                "color": _node_colours(table, "from", left) + _node_colours(table, "to", right),
+            },
             link={
                 "source": [left.index(x) for x in _label(table, "from")],
                 "target": [len(left) + right.index(x) for x in _label(table, "to")],
@@ -286,6 +293,15 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
         ),  # fmt: skip
         font={"size": 11},
     )
+
+
+def _node_colours(table: pd.DataFrame, side: str, nodes: list[str]) -> list[str]:
+    """The colour of each node of one side: its segment id's colour (`segment_colours`), grey for
+    a node without a segment (new customers, gone customers)."""
+    ids = dict(zip(_label(table, side), table[f"{side}_segment_id"], strict=True))
+    known = [int(i) for i in ids.values() if not pd.isna(i)]
+    colours = segment_colours(known)
+    return [UNASSIGNED_COLOUR if pd.isna(ids[node]) else colours[int(ids[node])] for node in nodes]
 
 
 def _label(table: pd.DataFrame, side: str) -> list[str]:
