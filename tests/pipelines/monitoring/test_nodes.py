@@ -91,6 +91,16 @@ def test_a_small_batch_is_not_called_drifting_by_chance(column_schema):
     report = measure_drift(training, small, MODEL, column_schema, PARAMS)
     psi = report["features"]["spending_score"]["psi"]
     assert report["features"]["spending_score"]["status"] == "stable", psi  # KS does not confirm
+    # the plot says so: such a bar is hatched in the colour of the line it crosses, never a plain
+    # "stable" green past the line, and a note explains the KS gate
+    watch = PARAMS["thresholds"]["psi_watch"]
+    gated = [
+        n for n, f in report["features"].items() if f["psi"] >= watch and f["status"] == "stable"
+    ]
+    assert "spending_score" in gated
+    figure = plot_drift(report)
+    assert len([bar for bar in figure.axes[0].patches if bar.get_hatch()]) == len(gated)
+    assert any("KS test does not confirm" in text.get_text() for text in figure.texts)
 
 
 def test_check_drift_warns_and_strict_fails(column_schema, caplog):

@@ -200,18 +200,37 @@ def plot_drift(drift_report: dict[str, Any]) -> Figure:
     psi_axes, mix_axes = figure.subplots(1, 2, width_ratios=[1.2, 1])
     features = drift_report["features"]
     names = list(features)
-    psi_axes.barh(names, [features[n]["psi"] for n in names],
-                  color=[STATUS_COLOURS[features[n]["status"]] for n in names])  # fmt: skip
     thresholds = drift_report["thresholds"]
+    # a bar past a line that the KS test does not confirm is drawn in the line's colour, hatched
+    # and pale, and says why it stays stable: the colour never contradicts the line it crosses
+    levels = [
+        status_of(features[n]["psi"], thresholds["psi_watch"], thresholds["psi_act"]) for n in names
+    ]
+    unconfirmed = [level != features[n]["status"] for n, level in zip(names, levels, strict=True)]
+    bars = psi_axes.barh(names, [features[n]["psi"] for n in names],
+                         color=[STATUS_COLOURS[level] for level in levels])  # fmt: skip
+    for bar, gated in zip(bars, unconfirmed, strict=True):
+        if gated:
+            bar.set(alpha=0.35, hatch="//", edgecolor=bar.get_facecolor())
     for value, label in ((thresholds["psi_watch"], "watch"), (thresholds["psi_act"], "act")):
         psi_axes.axvline(
             value, color=STATUS_COLOURS[label], linestyle="--", label=f"{label} {value}"
         )
     for y, name in enumerate(names):
-        ks = features[name]["ks_statistic"]
-        note = f" KS {ks:.2f}" if ks is not None else ""
+        p_value = features[name]["ks_p_value"]
+        note = (
+            f" (KS p = {p_value:.2g}: not confirmed)" if unconfirmed[y] else
+            f" KS {features[name]['ks_statistic']:.2f}" if p_value is not None else ""
+        )  # fmt: skip
         psi_axes.text(features[name]["psi"], y, f" {features[name]['status']}{note}", va="center",
                       fontsize=8)  # fmt: skip
+    if any(unconfirmed):
+        figure.text(
+            0.01, 0.01,
+            "Hatched: past a line, but the KS test does not confirm the shift (the batch is too "
+            "small to tell), so the feature stays stable.",
+            fontsize=8,
+        )  # fmt: skip
     psi_axes.set(xlabel="population stability index", title="Features")
     psi_axes.legend(loc="lower right", fontsize=8)
     mix = drift_report["segment_mix"]
