@@ -48,6 +48,8 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
     cards = page.get_by_text("Suggested action:")
     expect(cards).to_have_count(5)
     expect(page.get_by_text("High income · Low spending · Middle-aged")).to_be_visible()
+    expect(page.get_by_text("Customers per segment", exact=True)).to_be_attached()  # in words
+    expect(page.get_by_text("segment_sizes_plot")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "cards.png"))
 
     page.locator(".st-key-card_2").get_by_role("button", name="Open segment").click()
@@ -55,6 +57,7 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
         page.get_by_role("heading", name="High income · Low spending · Middle-aged")
     ).to_be_visible()
     expect(page.get_by_text("359 of 359 customers")).to_be_visible()
+    expect(page.get_by_text("annual income (k$)").first).to_be_attached()  # the profile's labels
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     saved = tmp_path / download.value.suggested_filename

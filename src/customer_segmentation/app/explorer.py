@@ -28,6 +28,18 @@ from customer_segmentation.schema import schema_from_dict
 
 SEGMENTED = "segmented_customers_parquet"
 WHOLE_RUN_FIGURES = ("segment_sizes_plot", "profile_heatmap_plot", "segment_scatter_plot")
+# every figure's caption in words (a figure not listed is captioned by its name in words)
+CAPTIONS = {
+    "segment_sizes_plot": "Customers per segment",
+    "profile_heatmap_plot": "Each segment against everyone, column by column (z-scores)",
+    "segment_scatter_plot": "The customers on two columns, coloured by segment",
+    "elbow_plot": "Within-segment spread (WCSS) by number of segments, with the bend",
+    "k_scores_plot": "Every criterion by number of segments; the chosen number marked",
+}
+
+
+def caption(name: str) -> str:
+    return CAPTIONS.get(name, name.removesuffix("_plot").replace("_", " ").capitalize())
 
 
 def arguments() -> argparse.Namespace:
@@ -109,7 +121,7 @@ def overview(outputs: RunOutputs) -> None:
                 st.switch_page(PAGES["segment"])
     for name in WHOLE_RUN_FIGURES:
         if outputs.exists(name):
-            st.image(read(outputs, name), caption=name)
+            st.image(read(outputs, name), caption=caption(name))
 
 
 def segment_page(outputs: RunOutputs) -> None:
@@ -130,7 +142,9 @@ def segment_page(outputs: RunOutputs) -> None:
         f"Suggested action: {segment['suggested_action']}"
     )
     profile = profile_table(outputs, segment)
-    st.dataframe(profile, hide_index=True)
+    schema = schema_from_dict(read(outputs, "column_schema"))
+    labels = [schema.axis_label(feature) for feature in profile["feature"]]
+    st.dataframe(profile.assign(feature=labels).round(2), hide_index=True)
     customers = read(outputs, SEGMENTED)
     members = customers[customers["segment_id"] == segment_id]
     numeric = [c for c in profile["feature"] if c in members]
@@ -188,7 +202,7 @@ def k_page(outputs: RunOutputs) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
     for name in ("elbow_plot", "k_scores_plot"):
         if outputs.exists(name):
-            st.image(read(outputs, name), caption=name)
+            st.image(read(outputs, name), caption=caption(name))
     if outputs.exists("k_metrics"):
         st.dataframe(read(outputs, "k_metrics"), hide_index=True)
 
