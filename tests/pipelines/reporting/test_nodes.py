@@ -329,6 +329,10 @@ def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):
             "share_card_Amex": [0.0, 1.0],
             "share_card_tier_Gold": [0.2, 0.9],
             "share_card_tier_Classic": [0.8, 0.1],
+            "share_card_tier_Unknown": [0.0, 0.0],  # nobody: left off the cards
+            "mean_returns": [0.0, 0.0],  # the same in every segment: left off the cards
+            "diff_returns": [0.0, 0.0],
+            "z_returns": [0.0, 0.0],
         }
     )
     html = build_segment_report(
@@ -343,3 +347,6 @@ def test_report_cards_tell_categorical_columns_with_shared_prefixes_apart(rp):
     assert "<strong>card:</strong>\n        Visa 100 %" in card_a
     assert "<strong>card tier:</strong>\n        Classic 80 %" in card_a
     assert "tier_Gold" not in html and "(all 38 %)" in card_a  # Gold: (0.2·30 + 0.9·10) / 40
+    cards = html[html.index('id="segments"') :]
+    assert "Unknown" not in cards and "<td>returns</td>" not in cards
+    assert "<td>spend</td>" in cards

@@ -17,6 +17,7 @@ from customer_segmentation.schema import Schema, schema_from_dict
 BAR_HALF_WIDTH = 40  # px; a z-score of ±2 fills half the bar
 Z_FULL_SCALE = 2.0
 CATEGORIES_ON_A_CARD = 4
+EMPTY_SHARE = 0.005  # a category below this share of everyone, absent from a segment, is left off
 
 
 def _environment() -> Environment:
@@ -87,7 +88,11 @@ def _category_rows(
     weights = profiles["size"] / profiles["size"].sum()
     rows = []
     for column, shares in _category_columns(profiles, schema).items():
+        everyone = {c: float((profiles[share] * weights).sum()) for c, share in shares.items()}
         top = sorted(shares, key=lambda category: (-row[shares[category]], category))
+        # a category no customer of the segment has and almost nobody has at all ("Unknown 0 %
+        # (all 0 %)") says nothing
+        top = [c for c in top if row[shares[c]] > 0 or everyone[c] >= EMPTY_SHARE]
         rows.append(
             {
                 "label": schema.label(column),
@@ -95,7 +100,7 @@ def _category_rows(
                     {
                         "category": category,
                         "share": row[shares[category]],
-                        "population": float((profiles[shares[category]] * weights).sum()),
+                        "population": everyone[category],
                     }
                     for category in top[:CATEGORIES_ON_A_CARD]
                 ],
@@ -106,7 +111,13 @@ def _category_rows(
 
 def _segment_cards(profiles: pd.DataFrame, schema: Schema) -> list[dict[str, Any]]:
     colours = segment_colours(profiles["segment_id"].tolist())
-    numeric = [c.removeprefix("z_") for c in profiles.columns if c.startswith("z_")]
+    # a column whose mean is the same in every segment (a return rate of 0 throughout) is left
+    # off the cards: it tells no segment apart
+    numeric = [
+        c.removeprefix("z_")
+        for c in profiles.columns
+        if c.startswith("z_") and profiles[f"mean_{c.removeprefix('z_')}"].nunique() > 1
+    ]
     return [
         {
             **row,
