@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from customer_segmentation.errors import DataValidationError
-from customer_segmentation.plot_style import plain_text
+from customer_segmentation.plot_style import plain_text, segment_colours
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,14 @@ def _differing_parameters(runs: pd.DataFrame, ignore: list[str]) -> list[str]:
 
 
 def _segment_sizes(run: pd.Series) -> str:
-    """'697 / 359 / ...': the size of each segment by id (segment_size.<id> metrics)."""
+    """'1: 697 / 2: 359 / ...': each segment's id and size (segment_size.<id> metrics); with
+    HDBSCAN the unassigned customers are segment 0."""
     sizes = {
         int(c.rsplit(".", 1)[1]): run[c]
         for c in run.index
         if c.startswith("metrics.segment_size.") and pd.notna(run[c])
     }
-    return " / ".join(f"{int(sizes[i])}" for i in sorted(sizes))
+    return " / ".join(f"{i}: {int(sizes[i])}" for i in sorted(sizes))
 
 
 def compare_experiments(tracked_runs: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -84,6 +85,12 @@ def _label(row: pd.Series, parameters: list[str]) -> str:
 
 
 @plain_text
+def _sizes_by_id(text: object) -> dict[int, float]:
+    """{segment id: size} from the table's '1: 697 / 2: 359' (empty for a run without segments)."""
+    pairs = [part.split(": ") for part in str(text).split(" / ") if ": " in part]
+    return {int(segment_id): float(size) for segment_id, size in pairs}
+
+
 def plot_experiment_comparison(experiment_comparison: pd.DataFrame) -> Figure:
     """Each compared run as one row: its silhouette (bar, with k, Calinski-Harabasz and
     Davies-Bouldin written beside it) and its segment sizes as shares of the customers kept."""
@@ -108,13 +115,15 @@ def plot_experiment_comparison(experiment_comparison: pd.DataFrame) -> Figure:
     )
     scores.tick_params(axis="y", labelsize=8)
     for y, row in table.iterrows():
-        counts = [float(n) for n in str(row["segment_sizes"]).split(" / ") if n not in ("", "nan")]
-        left = 0.0
-        for i, count in enumerate(counts):
-            share = count / sum(counts)
-            sizes.barh(y, share, left=left, color=f"C{i % 10}", edgecolor="white")
+        counts = _sizes_by_id(row["segment_sizes"])
+        colours = segment_colours(list(counts))
+        left, total = 0.0, sum(counts.values())
+        for segment_id, count in counts.items():
+            share = count / total
+            sizes.barh(y, share, left=left, color=colours[segment_id], edgecolor="white")
             if share > 0.06:
-                sizes.text(left + share / 2, y, f"{i + 1}", ha="center", va="center", fontsize=8)
+                sizes.text(left + share / 2, y, str(segment_id), ha="center", va="center",
+                           fontsize=8)  # fmt: skip
             left += share
     sizes.set(xlim=(0, 1), xlabel="segment sizes (share of customers; segment id in the bar)")
     figure.suptitle(f"{len(table)} tracked runs compared (newest at the top)")
