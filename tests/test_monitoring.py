@@ -3,6 +3,7 @@ copy of the project."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from pathlib import Path
@@ -76,6 +77,9 @@ def test_segment_migration_between_two_runs(ran_project, ran_twice, tmp_path):
     assert sum(sankey["data"][0]["link"]["value"]) == 1995
     report = latest(project_copy / "data/08_reporting/segment_report.html").read_text()
     assert "Since the previous segmentation" in report and "plotly" in report
+    when = datetime.datetime.strptime(runs[0].name, "%Y-%m-%dT%H.%M.%S.%fZ")
+    assert f"(run of {when.day} {when:%b %Y, %H:%M} UTC)" in report  # a date, not a version
+    assert "nearest on annual income (k$), spending score (1–100)" in report  # labels, not names
 
     # the same version on both sides: everyone stays where they were
     pinned = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Any
 
 import pandas as pd
@@ -29,7 +30,19 @@ def _environment() -> Environment:
     environment.filters["thousands"] = lambda n: f"{int(n):,}"
     environment.filters["algorithm"] = lambda name: ALGORITHM_NAMES.get(name, name)
     environment.filters["status"] = _status_text
+    environment.filters["version_date"] = _version_date
     return environment
+
+
+def _version_date(version: str | None) -> str:
+    """A Kedro version ('2026-12-03T00.16.07.268Z') as people write a time: '3 Dec 2026, 00:16 UTC'."""
+    if not version:
+        return "an earlier run"
+    try:
+        moment = datetime.datetime.strptime(version, "%Y-%m-%dT%H.%M.%S.%fZ")
+    except ValueError:
+        return version
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def _status_text(status: str) -> str:
@@ -248,6 +261,9 @@ def build_segment_report(
         rfm=rfm_summary,
         figure=lambda name: _figure_html(name, figures.get(name)),
         matching=segment_matching or NO_MIGRATION,
+        matched_on=[
+            schema.label(c) for c in (segment_matching or {}).get("matched_on") or schema.features
+        ],
         migration_html=Markup(
             segment_migration_plot.to_html(full_html=False, include_plotlyjs=True)
             if segment_migration_plot is not None and (segment_matching or {}).get("pairs")
