@@ -262,7 +262,8 @@ def build_segment_report(
         figure=lambda name: _figure_html(name, figures.get(name)),
         matching=segment_matching or NO_MIGRATION,
         matched_on=[
-            schema.label(c) for c in (segment_matching or {}).get("matched_on") or schema.features
+            schema.axis_label(c)
+            for c in (segment_matching or {}).get("matched_on") or schema.features
         ],
         migration_html=Markup(
             segment_migration_plot.to_html(full_html=False, include_plotlyjs=True)
