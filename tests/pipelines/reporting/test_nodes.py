@@ -158,6 +158,42 @@ def test_pca_axis_titles_give_explained_variance(rp, column_schema):
     assert re.fullmatch(r"PC1 \(\d+\.\d% of variance\)", figure.axes[0].get_xlabel())
 
 
+def test_customers_at_zero_on_a_log_axis_are_spread_and_counted(rp):
+    """449 dormant cards at (0, 0) of a log-scale scatter would hide under one marker: they are
+    spread over a band around 0 and each axis states the share at 0."""
+    schema = schema_from_params(
+        {
+            "columns": [
+                {"name": "id", "role": "id"},
+                {"name": "purchases", "role": "numeric", "unit": "$"},
+                {"name": "cash_advance", "role": "numeric", "label": "cash advance", "unit": "$"},
+            ],
+            "features": ["purchases", "cash_advance"],
+            "transforms": {"purchases": "log1p", "cash_advance": "log1p"},
+        }
+    ).to_dict()
+    rng = np.random.default_rng(0)
+    active = rng.lognormal(6, 1, (60, 2))
+    segmented = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(100)],
+            "purchases": np.r_[active[:, 0], np.zeros(40)],
+            "cash_advance": np.r_[np.zeros(20), active[20:, 1], np.zeros(40)],
+            "segment_id": [1] * 60 + [2] * 40,
+        }
+    )
+    profiles = pd.DataFrame(
+        {"segment_id": [1, 2], "segment_name": ["Active", "Dormant"], "size": [60, 40]}
+    )
+    figure = segment_plots.plot_segment_scatter(segmented, profiles, schema, rp)
+    axes = figure.axes[0]
+    assert axes.get_xlabel() == "purchases ($) · 40% at 0 (spread around 0)"
+    assert axes.get_ylabel() == "cash advance ($) · 60% at 0 (spread around 0)"
+    dormant = axes.collections[2].get_offsets()  # segment 2's points (1: points, centre; 2: ...)
+    assert len(dormant) == 40 and len({tuple(point) for point in dormant}) == 40
+    assert np.abs(dormant).max() <= segment_plots.ZERO_BAND
+
+
 def test_3d_scatter_is_interactive_and_samples_large_tables(rp, column_schema):
     segmented = segmented_table(3_000)
     features = segmented.set_index("customer_id")[["annual_income_k", "spending_score"]]

@@ -48,6 +48,9 @@ def _no_data(figure: Figure, text: str) -> Figure:
     return figure
 
 
+ZERO_BAND = 0.4  # half-width of the band customers at 0 are spread over (symlog is linear to 1)
+
+
 @plain_text
 def plot_segment_scatter(
     segmented: pd.DataFrame,
@@ -66,6 +69,19 @@ def plot_segment_scatter(
     # on transformed (log-like) axes a mean sits between the clouds: mark the median there
     skewed = schema.transform(x) != "none" or schema.transform(y) != "none"
     shown, note = sample_rows(segmented, params["max_points"], params["random_state"])
+    # on a log-like axis every customer at exactly 0 would sit under one marker: they are spread
+    # over a band around 0 (inside the axis' linear part) and the axis says how many are at 0
+    at_zero = {
+        c: float((segmented[c] == 0).mean()) for c in columns if schema.transform(c) != "none"
+    }
+    rng = np.random.default_rng(params["random_state"])
+    shown = shown.assign(
+        **{
+            c: shown[c].mask(shown[c] == 0, rng.uniform(-ZERO_BAND, ZERO_BAND, len(shown)))
+            for c, share in at_zero.items()
+            if share > 0
+        }
+    )
     axes = figure.subplots()
     for segment_id, name, colour in _segments(profiles):
         members = shown[shown["segment_id"] == segment_id]
@@ -89,9 +105,15 @@ def plot_segment_scatter(
             edgecolors="black",
             linewidths=1.2,
         )
+
+    def label(column: str) -> str:
+        share = at_zero.get(column, 0.0)
+        zeros = f" · {share:.0%} at 0 (spread around 0)" if share > 0 else ""
+        return schema.axis_label(column) + zeros
+
     axes.set(
-        xlabel=schema.axis_label(x),
-        ylabel=schema.axis_label(y),
+        xlabel=label(x),
+        ylabel=label(y),
         title=wrapped(
             f"Segments by {schema.label(x)} and {schema.label(y)} "
             f"(X: segment {'median' if skewed else 'mean'}){note}"
