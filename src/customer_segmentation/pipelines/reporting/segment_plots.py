@@ -121,7 +121,7 @@ def plot_segment_scatter(
     )
     style_value_axis(axes, schema, x, "x")
     style_value_axis(axes, schema, y, "y")
-    axes.legend(fontsize=8, loc="best")
+    figure.legend(fontsize=8, loc="outside lower center", ncols=2)  # below, never over points
     return figure
 
 
@@ -224,7 +224,7 @@ def plot_pca(
             f"({', '.join(schema.axis_label(c) for c in model_features.columns)}){note}"
         ),
     )
-    axes.legend(fontsize=8)
+    figure.legend(fontsize=8, loc="outside lower center", ncols=2)  # below, never over points
     return figure
 
 
@@ -341,10 +341,12 @@ def plot_silhouette(
         xlabel="silhouette coefficient",
         ylabel="segment (customers sorted by silhouette)",
     )
-    axes.legend(
+    # below the plot, never over a segment's silhouettes
+    figure.legend(
         handles=[Patch(color=c, label=f"{i}. {n}") for i, n, c in _segments(profiles)]
         + axes.get_legend_handles_labels()[0],
-        loc="lower right",
+        loc="outside lower center",
+        ncols=2,
         fontsize=8,
     )
     return figure
