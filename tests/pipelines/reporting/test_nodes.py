@@ -103,7 +103,17 @@ def test_eda_plots_have_labelled_axes(rp, column_schema):
     categories = eda_plots.plot_category_counts(customers, column_schema)
     assert categories.axes[0].get_xlabel() == "gender"
     assert sum(p.get_height() for p in categories.axes[0].patches) == 300
-    assert len(eda_plots.plot_pair_plot(customers, column_schema, rp).axes) == 9
+    pairs = eda_plots.plot_pair_plot(customers, column_schema, rp)
+    assert len(pairs.axes) == 9
+    # every row is labelled with its column on the left, the first one included; a histogram's
+    # counts are on its right
+    rows = [
+        pairs.axes[0].texts[0].get_text(),
+        pairs.axes[3].get_ylabel(),
+        pairs.axes[6].get_ylabel(),
+    ]
+    assert rows == ["annual income (k$)", "spending score (1–100)", "age (years)"]
+    assert all(pairs.axes[i].yaxis.get_label_position() == "right" for i in (0, 4, 8))
     heatmap = eda_plots.plot_correlation_heatmap(customers, column_schema)
     assert "Correlation" in heatmap.axes[0].get_title()
 

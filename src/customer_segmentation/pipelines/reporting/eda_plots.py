@@ -112,13 +112,21 @@ def plot_pair_plot(
         for j, x in enumerate(columns):
             axes = grid[i, j]
             if i == j:
+                # a histogram's counts on the right, so that the left edge of every row (the
+                # first one included) is labelled with the row's column
                 axes.hist(shown[x], bins=25, color="steelblue", edgecolor="white")
+                axes.yaxis.tick_right()
+                axes.yaxis.set_label_position("right")
+                axes.set_ylabel("customers", fontsize=8)
             else:
                 axes.scatter(shown[x], shown[y], s=4, alpha=0.4, color="steelblue", linewidths=0)
             if i == n - 1:
                 axes.set_xlabel(schema.axis_label(x))
-            if j == 0:
-                axes.set_ylabel(schema.axis_label(y) if i else "customers")
+            if j == 0 and i == 0:  # no tick values of its own on the left: the label alone
+                axes.text(-0.22, 0.5, schema.axis_label(y), rotation=90, va="center",
+                          ha="center", transform=axes.transAxes)  # fmt: skip
+            elif j == 0:
+                axes.set_ylabel(schema.axis_label(y))
     figure.suptitle("Pair plot of the numeric attributes" + note)
     return figure
 
