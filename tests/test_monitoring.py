@@ -79,7 +79,7 @@ def test_segment_migration_between_two_runs(ran_project, ran_twice, tmp_path):
     assert "Since the previous segmentation" in report and "plotly" in report
     when = datetime.datetime.strptime(runs[0].name, "%Y-%m-%dT%H.%M.%S.%fZ")
     assert f"(run of {when.day} {when:%b %Y, %H:%M} UTC)" in report  # a date, not a version
-    assert "nearest on annual income (k$), spending score (1–100)" in report  # labels, not names
+    assert "nearest on age (years), annual income (k$), spending score (1–100)" in report  # labels
 
     # the same version on both sides: everyone stays where they were
     pinned = (
