@@ -172,31 +172,64 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-# The files that take minutes start first, in this order (pytest-xdist hands out whole files in
-# collection order: `--no-loadscope-reorder` in pyproject.toml). The command sequence
-# (`sequence_project`, five runs one after the other) is built by the third file, early; the other
-# file that reads it comes after many minutes of other work, so that no worker waits idle for it.
+# The files whose tests start Java for Spark in this process (the session-scoped `spark` fixture,
+# also behind the `pyspark` engine of tests/pipelines/customer_features) run on one pytest-xdist
+# worker, one after another: one Java virtual machine warms up for all of them instead of one per
+# worker (each costs about 25 s of CPU on two cores). `pytest_xdist_make_scheduler` below.
+SPARK_FILES = (
+    "pipelines/customer_features/test_parity.py",
+    "test_spark.py",  # in-process Spark first, then `kedro run --env spark` in a copy of ran_project
+    "pipelines/model_selection/test_spark.py",
+    "pipelines/clustering/test_spark.py",
+    "pipelines/customer_features/test_nodes.py",
+    "pipelines/customer_features/test_backends.py",
+    "pipelines/data_processing/test_spark_features.py",
+    "pipelines/reporting/test_samples.py",
+    "test_exports.py",
+)
+
+# The files that take minutes start first, in this order (pytest-xdist hands out whole files, the
+# Spark files as one unit, in collection order: `--no-loadscope-reorder` in pyproject.toml). The
+# command sequence (`sequence_project`, five runs one after the other) is built by the third unit,
+# early; the files that read it come after many minutes of other work, so that no worker waits
+# idle for it.
 LONG_FILES = (
+    *SPARK_FILES,
     "test_spark_transactions.py",
-    "test_spark.py",  # in-process Spark first, then a copy of ran_project
     "test_trusted_runs.py",  # builds sequence_project
     "test_tracking.py",
     "test_run.py",
-    "pipelines/model_selection/test_spark.py",
     "app/test_service.py",
     "test_properties.py",
-    "pipelines/customer_features/test_parity.py",
     "app/test_outputs.py",  # builds ran_twice
     "test_own_tables.py",  # reads sequence_project
 )
 
 
+def _relative(path: Path) -> str:
+    return path.relative_to(Path(__file__).parent).as_posix()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        path = item.path.relative_to(Path(__file__).parent).as_posix()
+        path = _relative(item.path)
         return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
 
     items.sort(key=rank)  # stable: the rest keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Whole files to a worker, as `--dist loadfile`, with every file of SPARK_FILES in one unit."""
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 (only with pytest-xdist)
+
+    spark = {f"tests/{name}" for name in SPARK_FILES}
+
+    class SparkFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "spark" if path in spark else path
+
+    return SparkFilesTogether(config, log)
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:

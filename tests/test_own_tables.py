@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from customer_segmentation.card_generator import generate_cards
 from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_customers
-from tests.conftest import kedro, latest
+from tests.conftest import FAST, kedro, latest
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +111,7 @@ def test_a_table_with_other_headers_and_roles_runs_by_parameters_and_catalog(pro
     env.mkdir()
     for name, text in WHOLESALE_ENV.items():
         (env / name).write_text(textwrap.dedent(text))
-    kedro(project_copy, "run", "--env", "wholesale")
+    kedro(project_copy, "run", "--env", "wholesale", "--params", FAST)
     data = project_copy / "data" / "wholesale"
     segmented = pd.read_parquet(latest(data / "07_model_output" / "segmented_customers.parquet"))
     assert list(segmented.columns[:7]) == [

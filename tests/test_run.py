@@ -12,6 +12,7 @@ from customer_segmentation.data_generator import RAW_COLUMNS, generate_clean_cus
 from customer_segmentation.models import ALGORITHM_NAMES
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import FAST, kedro, latest, versions
+from tests.legibility import problems, run_figures
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +133,9 @@ def test_the_best_algorithm_by_the_documented_rule_runs_end_to_end(project_copy)
     assert len(segmented) == len(primary)  # unassigned customers stay, as segment 0
     scored = pd.read_csv(latest(data / "07_model_output" / "scored_customers.csv"))
     assert len(scored) == 58 and scored["segment_name"].notna().all()
+    # every figure legible with the chosen algorithm's segments (HDBSCAN's unassigned included)
+    figures = run_figures(project_copy)
+    assert [p for name, figure in figures.items() for p in problems(name, figure)] == []
 
 
 def test_scoring_pipeline_with_a_pinned_model_version(ran_copy):

@@ -1,4 +1,5 @@
-"""What every plot shares: one colour per segment, the columns a plot shows, sampling of large tables."""
+"""What every plot and table shares: one colour per segment, numbers for people, the columns a plot
+shows, sampling of large tables."""
 
 from __future__ import annotations
 
@@ -85,6 +86,28 @@ def style_value_axis(axes: Axes, schema: Schema, column: str, axis: str = "x") -
     else:
         which.set_major_locator(ticker.MaxNLocator(6))
     which.set_major_formatter(ticker.FuncFormatter(compact_number))
+
+
+CURRENCIES = ("$", "£", "€", "¥")  # units written before the number
+
+
+def human_number(value: float, unit: str | None = None) -> str:
+    """A figure for people: thousands separated, at most 3 significant decimals ('42.1', '0.372',
+    '1,250'), integers as integers, a currency before the number and any other unit after it."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    magnitude = abs(value)
+    decimals = 0 if magnitude >= 100 or float(value).is_integer() else 1 if magnitude >= 10 else 2
+    if 0 < magnitude < 1:
+        decimals = 3
+    text = f"{value:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    if unit in CURRENCIES:
+        return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
+    return f"{text} {unit}"
 
 
 def wrapped(text: str, width: int = 80) -> str:

@@ -82,7 +82,12 @@ def test_a_shifted_feature_drifts_and_the_others_do_not(column_schema):
     assert same["status"] == "stable" and same["drifting_features"] == {}
     assert same["far_from_centroids"]["batch_share"] < 0.03
     assert set(same["segment_mix"]["batch_share"]) == {1, 2, 3}
-    assert plot_drift(report).texts[0].get_text().startswith("Drift of 2000 new customers: act")
+    assert (
+        plot_drift(report, column_schema)
+        .texts[0]
+        .get_text()
+        .startswith("Drift of 2000 new customers: act")
+    )
 
 
 def test_a_small_batch_is_not_called_drifting_by_chance(column_schema):
@@ -98,7 +103,7 @@ def test_a_small_batch_is_not_called_drifting_by_chance(column_schema):
         n for n, f in report["features"].items() if f["psi"] >= watch and f["status"] == "stable"
     ]
     assert "spending_score" in gated
-    figure = plot_drift(report)
+    figure = plot_drift(report, column_schema)
     assert len([bar for bar in figure.axes[0].patches if bar.get_hatch()]) == len(gated)
     assert any("KS test does not confirm" in text.get_text() for text in figure.texts)
 

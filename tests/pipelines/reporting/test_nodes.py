@@ -13,8 +13,8 @@ from sklearn.pipeline import Pipeline
 
 from customer_segmentation.models import OrderedKMeans
 from customer_segmentation.pipelines.reporting import eda_plots, segment_plots
-from customer_segmentation.pipelines.reporting.report import build_segment_report, human_number
-from customer_segmentation.plot_style import sample_rows, segment_colours
+from customer_segmentation.pipelines.reporting.report import build_segment_report
+from customer_segmentation.plot_style import human_number, sample_rows, segment_colours
 from customer_segmentation.schema import schema_from_params
 
 SEGMENT_NAMES = {

@@ -193,9 +193,9 @@ def check_drift(drift_report: dict[str, Any], params: dict[str, Any]) -> None:
 
 
 @plain_text
-def plot_drift(drift_report: dict[str, Any]) -> Figure:
-    """PSI per feature against the watch/act lines, coloured by status; the segment mix of the batch
-    beside training's."""
+def plot_drift(drift_report: dict[str, Any], column_schema: dict[str, Any]) -> Figure:
+    """PSI per feature (by its label) against the watch/act lines, coloured by status; the segment
+    mix of the batch beside training's."""
     figure = Figure(figsize=(11, 4.5), layout="constrained")
     psi_axes, mix_axes = figure.subplots(1, 2, width_ratios=[1.2, 1])
     features = drift_report["features"]
@@ -207,15 +207,18 @@ def plot_drift(drift_report: dict[str, Any]) -> Figure:
         status_of(features[n]["psi"], thresholds["psi_watch"], thresholds["psi_act"]) for n in names
     ]
     unconfirmed = [level != features[n]["status"] for n, level in zip(names, levels, strict=True)]
-    bars = psi_axes.barh(names, [features[n]["psi"] for n in names],
+    schema = schema_from_dict(column_schema)
+    labels = [schema.axis_label(n) for n in names]
+    bars = psi_axes.barh(labels, [features[n]["psi"] for n in names],
                          color=[STATUS_COLOURS[level] for level in levels])  # fmt: skip
     for bar, gated in zip(bars, unconfirmed, strict=True):
         if gated:
             bar.set(alpha=0.35, hatch="//", edgecolor=bar.get_facecolor())
     for value, label in ((thresholds["psi_watch"], "watch"), (thresholds["psi_act"], "act")):
-        psi_axes.axvline(
-            value, color=STATUS_COLOURS[label], linestyle="--", label=f"{label} {value}"
-        )
+        # each line named at its top, above the bars (a legend box would cover a bar's text)
+        psi_axes.axvline(value, color=STATUS_COLOURS[label], linestyle="--")
+        psi_axes.text(value, 1.01, f"{label} {value}", color=STATUS_COLOURS[label], ha="center",
+                      va="bottom", fontsize=8, transform=psi_axes.get_xaxis_transform())  # fmt: skip
     for y, name in enumerate(names):
         p_value = features[name]["ks_p_value"]
         note = (
@@ -224,15 +227,14 @@ def plot_drift(drift_report: dict[str, Any]) -> Figure:
         )  # fmt: skip
         psi_axes.text(features[name]["psi"], y, f" {features[name]['status']}{note}", va="center",
                       fontsize=8)  # fmt: skip
-    if any(unconfirmed):
-        figure.text(
-            0.01, 0.01,
+    if any(unconfirmed):  # a footnote under both panels, laid out with them
+        figure.supxlabel(
             "Hatched: past a line, but the KS test does not confirm the shift (the batch is too "
             "small to tell), so the feature stays stable.",
-            fontsize=8,
+            x=0.01, ha="left", fontsize=8,
         )  # fmt: skip
-    psi_axes.set(xlabel="population stability index", title="Features")
-    psi_axes.legend(loc="lower right", fontsize=8)
+    psi_axes.set_xlabel("population stability index")
+    psi_axes.set_title("Features", pad=16)
     mix = drift_report["segment_mix"]
     ids = list(mix["training_share"])
     positions = np.arange(len(ids))

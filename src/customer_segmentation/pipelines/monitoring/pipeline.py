@@ -30,7 +30,12 @@ def create_drift_pipeline() -> Pipeline:
                 None,
                 name="check_drift_node",
             ),
-            Node(plot_drift, "drift_report", "drift_plot", name="plot_drift_node"),
+            Node(
+                plot_drift,
+                ["drift_report", "column_schema"],
+                "drift_plot",
+                name="plot_drift_node",
+            ),
         ]
     )
 

@@ -118,8 +118,12 @@ def plot_pair_plot(
                 axes.yaxis.tick_right()
                 axes.yaxis.set_label_position("right")
                 axes.set_ylabel("customers", fontsize=8)
+                # no 0 count: it would sit on the next panel's corner tick labels
+                axes.yaxis.set_major_locator(ticker.MaxNLocator(4, prune="lower"))
             else:
                 axes.scatter(shown[x], shown[y], s=4, alpha=0.4, color="steelblue", linewidths=0)
+                axes.yaxis.set_major_formatter(ticker.FuncFormatter(compact_number))
+            axes.xaxis.set_major_formatter(ticker.FuncFormatter(compact_number))  # 15k, not 15000
             if i == n - 1:
                 axes.set_xlabel(schema.axis_label(x))
             if j == 0 and i == 0:  # no tick values of its own on the left: the label alone

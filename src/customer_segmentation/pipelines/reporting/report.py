@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from customer_segmentation.models import ALGORITHM_NAMES
-from customer_segmentation.plot_style import segment_colours
+from customer_segmentation.plot_style import human_number, segment_colours
 from customer_segmentation.schema import Schema, schema_from_dict
 
 BAR_HALF_WIDTH = 40  # px; a z-score of ±2 fills half the bar
@@ -144,26 +144,6 @@ def _segment_cards(profiles: pd.DataFrame, schema: Schema) -> list[dict[str, Any
 
 NO_MIGRATION = {"status": "no earlier segmentation to compare with", "pairs": []}
 SUMMARY_FIGURES = 3  # the figures that set a segment apart, on the summary's row
-CURRENCIES = ("$", "£", "€", "¥")  # units written before the number
-
-
-def human_number(value: float, unit: str | None = None) -> str:
-    """A figure for people: thousands separated, at most 3 significant decimals ('42.1', '0.372',
-    '1,250'), integers as integers, a currency before the number and any other unit after it."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    magnitude = abs(value)
-    decimals = 0 if magnitude >= 100 or float(value).is_integer() else 1 if magnitude >= 10 else 2
-    if 0 < magnitude < 1:
-        decimals = 3
-    text = f"{value:,.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if not unit:
-        return text
-    if unit in CURRENCIES:
-        return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
-    return f"{text} {unit}"
 
 
 def _summary_rows(

@@ -77,7 +77,7 @@ def plot_rfm_grid(rfm_summary: dict[str, Any]) -> Figure:
     """Customers per R x F cell as a heat grid, each cell labelled with its count and RFM segment."""
     grid = rfm_summary["grid"]
     counts = np.array(grid["customers"])
-    figure = Figure(figsize=(8.5, 6.5), layout="constrained")
+    figure = Figure(figsize=(10, 7.5), layout="constrained")
     axes = figure.subplots()
     image = axes.imshow(counts, cmap="Blues", origin="lower")
     for i, r in enumerate(grid["r_scores"]):
@@ -85,7 +85,7 @@ def plot_rfm_grid(rfm_summary: dict[str, Any]) -> Figure:
             name = grid["names"].get(f"R{r}F{f}", "")
             dark = counts[i, j] > counts.max() * 0.6
             axes.text(j, i, f"{counts[i, j]:,}\n{wrapped(name, 12)}", ha="center", va="center",
-                      fontsize=7.5, color="white" if dark else "black")  # fmt: skip
+                      fontsize=9, color="white" if dark else "black")  # fmt: skip
     axes.set_xticks(range(len(grid["f_scores"])), grid["f_scores"])
     axes.set_yticks(range(len(grid["r_scores"])), grid["r_scores"])
     axes.set(xlabel="F score (frequency; 5 = most orders)",

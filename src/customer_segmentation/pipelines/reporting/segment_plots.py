@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from customer_segmentation.plot_style import (
     grid_shape,
+    human_number,
     numeric_columns_to_show,
     plain_text,
     sample_note,
@@ -260,7 +261,7 @@ def plot_profile_heatmap(profiles: pd.DataFrame, column_schema: dict[str, Any]) 
         axes.text(
             j,
             i,
-            f"{means[i, j]:,.1f}\n(z {value:+.2f})",
+            f"{human_number(means[i, j])}\n(z {value:+.2f})",
             ha="center",
             va="center",
             fontsize=8,
