@@ -73,7 +73,7 @@ def problems(name: str, figure: Any) -> list[str]:
 def _matplotlib_problems(figure: Figure) -> Iterator[str]:
     figure.set_dpi(SAVED_DPI)
     canvas = FigureCanvasAgg(figure)  # PNG, as the catalog saves it
-    canvas.draw()
+    figure.draw_without_rendering()  # the layout and every text's place, without the pixels
     renderer = canvas.get_renderer()
     read = list({id(artist): (label, artist) for label, artist in _read(figure)}.values())
     for _label, artist in read:

@@ -18,7 +18,7 @@ from kedro.framework.project import configure_project
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from customer_segmentation.pipeline_registry import register_pipelines
+from customer_segmentation.pipeline_registry import create_workflow, register_pipelines
 from customer_segmentation.pipelines.reporting.pipeline import REPORT_FIGURES
 from tests.conftest import latest
 from tests.servers import free_port, local_server, make_target
@@ -125,6 +125,11 @@ def test_viz_api_lists_every_node_of_every_pipeline(viz_url):
     tasks = {node["full_name"]: node for node in graph["nodes"] if node["type"] == "task"}
     configure_project("customer_segmentation")
     registered = register_pipelines()
+    # the top level is the workflow as boxes, one per stage, with the datasets between them and no
+    # loose node
+    top = graph["modular_pipelines"]["__root__"]["children"]
+    assert {c["id"] for c in top if c["type"] == "modularPipeline"} == set(create_workflow())
+    assert not [c for c in top if c["type"] == "task"]
     assert [p["id"] for p in graph["pipelines"]] == list(registered)
     for node in registered["__default__"].nodes:
         assert node.name in tasks, node.name

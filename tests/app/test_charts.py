@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from customer_segmentation.app.charts import z_chart, z_range
+from customer_segmentation.app.charts import readable, z_chart, z_range
 from customer_segmentation.plot_style import segment_colours
 from customer_segmentation.schema import schema_from_params
 from tests.conftest import latest
@@ -26,3 +26,21 @@ def test_every_card_shares_one_x_range_and_labels_every_bar(ran_project, paramet
         ]  # fmt: skip
         assert spec["mark"]["color"] == colours[sid]
         assert spec["height"] >= 22 * len(data)  # room for every bar's label
+
+
+def test_the_profile_table_reads_in_labels_and_units(parameters):
+    schema = schema_from_params(parameters["data_processing"])
+    profile = pd.DataFrame(
+        {
+            "feature": ["age", "annual_income_k"],
+            "segment mean": [42.0545, 87.71428],
+            "population mean": [38.85, 60.56],
+            "difference": [3.2045, 27.15428],
+            "z (difference in population SDs)": [0.23456, 1.0512],
+        }
+    )
+    table = readable(profile, schema)
+    assert table["feature"].tolist() == ["age", "annual income"]
+    assert table["segment mean"].tolist() == ["42.1 years", "87.7 k$"]
+    assert table["difference"].tolist() == ["3.2 years", "27.2 k$"]
+    assert table["z (difference in population SDs)"].tolist() == [0.23, 1.05]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from io import BytesIO
 
+import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
+from customer_segmentation.plot_style import segment_colours
 from tests.conftest import FAST, copy_project, kedro, latest, versions
 from tests.servers import free_port, local_server
 from tests.test_browser import blank_fraction, browser  # noqa: F401 (the shared browser fixture)
@@ -30,20 +36,44 @@ def app_url(ran_project, tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def page(browser, app_url) -> Page:  # noqa: F811
+def websocket_text() -> list[str]:
+    """What the app sent the page over its websocket (the charts' specifications among it)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, app_url, websocket_text) -> Page:  # noqa: F811
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
+    page.on(
+        "websocket",
+        lambda socket: socket.on(
+            "framereceived",
+            lambda frame: websocket_text.append(
+                frame.decode("utf-8", "ignore") if isinstance(frame, bytes) else frame
+            ),
+        ),
+    )
     page.goto(app_url)
     yield page
     context.close()
+
+
+def rows_in_colour(png: bytes, colour: str) -> int:
+    """How many pixel rows of the picture hold the colour ('#1f77b4', within a small tolerance)."""
+    image = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return int((np.abs(image - target).max(axis=2) <= 8).any(axis=1).sum())
 
 
 def sidebar_link(page: Page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
 
 
-def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_path):
+def test_cards_open_a_segment_and_download_its_customers(
+    page, websocket_text, ran_project, tmp_path
+):
     expect(page.get_by_role("heading", name="Customer segments")).to_be_visible()
     cards = page.get_by_text("Suggested action:")
     expect(cards).to_have_count(5)
@@ -51,6 +81,24 @@ def test_cards_open_a_segment_and_download_its_customers(page, ran_project, tmp_
     expect(page.get_by_text("Customers per segment", exact=True)).to_be_attached()  # in words
     expect(page.get_by_text("segment_sizes_plot")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "cards.png"))
+    # every card's chart drawn with its bars (each a band of rows in the segment's colour, not a
+    # line squashed under the axis) and all on the x range the page received for each of them
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(5)
+    profiles = pd.read_csv(latest(ran_project / "data/07_model_output/segment_profiles.csv"))
+    colours = segment_colours(profiles["segment_id"].tolist())
+    for segment_id in profiles["segment_id"]:
+        chart = page.locator(f".st-key-card_{segment_id}").get_by_test_id("stVegaLiteChart")
+        rows = rows_in_colour(chart.screenshot(), colours[segment_id])
+        assert rows >= 3 * 12, (segment_id, rows)  # three bars of about 18 px
+    domains = re.findall(r'"domain":\s*\[([^\]]*)\]', "".join(websocket_text))
+    assert len(domains) == 5 and len(set(domains)) == 1, domains
+
+    with page.expect_download() as download:  # the workbook for the CRM
+        page.get_by_role("button", name="Download segments.xlsx").click()
+    workbook = download.value.path().read_bytes()
+    assert workbook == latest(ran_project / "data/08_reporting/segments.xlsx").read_bytes()
+    assert openpyxl.load_workbook(BytesIO(workbook)).sheetnames[0] == "Summary"
 
     page.locator(".st-key-card_2").get_by_role("button", name="Open segment").click()
     expect(

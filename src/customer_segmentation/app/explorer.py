@@ -27,6 +27,7 @@ from customer_segmentation.exports import safe_frame
 from customer_segmentation.schema import schema_from_dict
 
 SEGMENTED = "segmented_customers_parquet"
+WORKBOOK = "segments_workbook"  # not saved by the Spark environments
 WHOLE_RUN_FIGURES = ("segment_sizes_plot", "profile_heatmap_plot", "segment_scatter_plot")
 # every figure's caption in words (a figure not listed is captioned by its name in words)
 CAPTIONS = {
@@ -60,6 +61,12 @@ def open_run(project: str, env: str, version: str | None) -> RunOutputs:
 def load(_outputs: RunOutputs, name: str, key: tuple[str, str]) -> object:
     """A saved dataset, read once per (environment, run version)."""
     return _outputs.load(name)
+
+
+@st.cache_data(show_spinner=False)
+def workbook(_outputs: RunOutputs, key: tuple[str, str]) -> bytes:
+    """The run's segments.xlsx, byte for byte as the catalog saved it."""
+    return _outputs.file_bytes(WORKBOOK)
 
 
 def read(outputs: RunOutputs, name: str) -> object:
@@ -119,6 +126,15 @@ def overview(outputs: RunOutputs) -> None:
             if st.button("Open segment", key=f"open_{segment['segment_id']}"):
                 st.session_state["segment_id"] = int(segment["segment_id"])
                 st.switch_page(PAGES["segment"])
+    if outputs.exists(WORKBOOK):
+        st.download_button(
+            "Download segments.xlsx",
+            workbook(outputs, (outputs.env, outputs.version)),
+            file_name="segments.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            help="A summary sheet, one sheet per segment with its customers, and the profiles: "
+            "for the CRM or a colleague",
+        )
     for name in WHOLE_RUN_FIGURES:
         if outputs.exists(name):
             st.image(read(outputs, name), caption=caption(name))
@@ -143,8 +159,7 @@ def segment_page(outputs: RunOutputs) -> None:
     )
     profile = profile_table(outputs, segment)
     schema = schema_from_dict(read(outputs, "column_schema"))
-    labels = [schema.axis_label(feature) for feature in profile["feature"]]
-    st.dataframe(profile.assign(feature=labels).round(2), hide_index=True)
+    st.dataframe(charts.readable(profile, schema), hide_index=True)
     customers = read(outputs, SEGMENTED)
     members = customers[customers["segment_id"] == segment_id]
     numeric = [c for c in profile["feature"] if c in members]

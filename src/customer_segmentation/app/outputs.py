@@ -169,6 +169,15 @@ class RunOutputs:
             raise DatasetError(f"{name}: not saved yet by a complete run ({self.filepath(name)})")
         return dataset.load()
 
+    def file_bytes(self, name: str) -> bytes:
+        """The file a versioned dataset saved in this run, as it is on disk (the workbook, for a
+        download button); as the newest complete run saved it when this run did not write it."""
+        dataset = self._dataset(name)
+        if dataset is None:
+            raise DatasetError(f"{name}: not saved yet by a complete run ({self.filepath(name)})")
+        with fsspec.open(str(dataset._get_load_path()), "rb") as file:
+            return file.read()
+
     def _dataset(self, name: str) -> AbstractDataset | None:
         if not is_versioned(self.catalog, name):
             dataset = self.catalog.get(name)
