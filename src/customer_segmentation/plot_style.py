@@ -4,6 +4,7 @@ shows, sampling of large tables."""
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -89,11 +90,13 @@ def style_value_axis(axes: Axes, schema: Schema, column: str, axis: str = "x") -
 
 
 CURRENCIES = ("$", "£", "€", "¥")  # units written before the number
+SCALE = re.compile(r"\d+\s*[–-]\s*(\d+)")  # a unit that is a scale, e.g. "1–100"
 
 
 def human_number(value: float, unit: str | None = None) -> str:
     """A figure for people: thousands separated, at most 3 significant decimals ('42.1', '0.372',
-    '1,250'), integers as integers, a currency before the number and any other unit after it."""
+    '1,250'), integers as integers, a currency before the number, a score over the top of its scale
+    (unit '1–100': '59/100') and any other unit after it."""
     if value is None or pd.isna(value):
         return "n/a"
     magnitude = abs(value)
@@ -107,6 +110,9 @@ def human_number(value: float, unit: str | None = None) -> str:
         return text
     if unit in CURRENCIES:
         return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
+    scale = SCALE.fullmatch(unit)
+    if scale:  # a score on a scale: '59/100', not '59 1–100'
+        return f"{text}/{scale.group(1)}"
     return f"{text} {unit}"
 
 

@@ -46,7 +46,12 @@ def z_chart(profiles: pd.DataFrame, segment_id: int, schema: Schema) -> alt.Char
                 title="difference from everyone, in standard deviations",
                 scale=alt.Scale(domain=[-half, half]),
             ),
-            y=alt.Y("feature:N", title=None, sort=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
+            y=alt.Y(
+                "feature:N",
+                title=None,
+                sort=None,
+                axis=alt.Axis(labelLimit=220, labelOverlap=False),
+            ),
             tooltip=["feature", alt.Tooltip("z:Q", format="+.2f")],
         )
         .properties(height=BAR_HEIGHT * len(columns) + AXIS_HEIGHT)

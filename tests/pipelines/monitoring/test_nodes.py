@@ -153,6 +153,13 @@ def test_migration_matches_segments_by_centroid_not_by_id(column_schema):
         segment = label.split(": ", 1)[1].split(" · ")[0]
         expected = colours[int(segment)] if segment.isdigit() else UNASSIGNED_COLOUR
         assert colour == expected, label
+    # each flow in the colour of the segment it leaves: strong where the customers stayed
+    link, node = sankey.data[0].link, sankey.data[0].node
+    for source, colour in zip(link.source, link.color, strict=True):
+        red, green, blue = (int(node.color[source][i : i + 2], 16) for i in (1, 3, 5))
+        assert colour.startswith(f"rgba({red},{green},{blue},"), (node.label[source], colour)
+    strong = sum(v for c, v in zip(link.color, link.value, strict=True) if c.endswith(",0.5)"))
+    assert strong == 290  # the customers who stayed in the matched segment
 
 
 def test_a_segments_colour_is_fixed_by_its_id():

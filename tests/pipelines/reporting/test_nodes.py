@@ -343,7 +343,8 @@ def test_the_report_opens_with_the_summary_in_the_datas_units(rp, column_schema)
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [(42.0545, None, "42.1"), (1250.0, "$", "$1,250"), (-3.5, "£", "-£3.5"), (0.37219, None,
-     "0.372"), (7.0, "days", "7 days"), (12.349, "k$", "12.3 k$"), (float("nan"), None, "n/a")],
+     "0.372"), (7.0, "days", "7 days"), (12.349, "k$", "12.3 k$"), (59.04, "1–100", "59/100"),
+     (float("nan"), None, "n/a")],
 )  # fmt: skip
 def test_numbers_are_written_for_people(value, unit, text):
     assert human_number(value, unit) == text

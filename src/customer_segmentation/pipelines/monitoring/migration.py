@@ -260,6 +260,8 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
     left = list(dict.fromkeys(_label(table, "from")))
     right = list(dict.fromkeys(_label(table, "to")))
     labels = [f"previous: {name}" for name in left] + [f"current: {name}" for name in right]
+    left_colours = _node_colours(table, "from", left)
+    sources = [left.index(x) for x in _label(table, "from")]
     figure = go.Figure(
         go.Sankey(
             arrangement="snap",
@@ -268,15 +270,17 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
                 "pad": 12,
                 "thickness": 14,
                 # each segment in its own colour (as in every plot); new and gone customers grey
-                "color": _node_colours(table, "from", left) + _node_colours(table, "to", right),
+                "color": left_colours + _node_colours(table, "to", right),
             },
             link={
-                "source": [left.index(x) for x in _label(table, "from")],
+                "source": sources,
                 "target": [len(left) + right.index(x) for x in _label(table, "to")],
                 "value": table["customers"].astype(int).tolist(),
+                # in the colour of the segment the customers come from: strong where they stayed
+                # in the matched segment, faint where they moved
                 "color": [
-                    "rgba(76,114,176,0.55)" if m else "rgba(160,160,160,0.35)"
-                    for m in table["to_matched_segment"]
+                    _translucent(left_colours[source], 0.5 if stayed else 0.2)
+                    for source, stayed in zip(sources, table["to_matched_segment"], strict=True)
                 ],
             },
         )
@@ -286,13 +290,19 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
         title=(
             "Segment migration: previous to current segmentation"
             + (
-                f" ({stayed:.0%} of returning customers stayed in the matched segment)"
+                f" ({stayed:.1%} of returning customers stayed in the matched segment)"
                 if stayed is not None
                 else ""
             )
         ),  # fmt: skip
         font={"size": 11},
     )
+
+
+def _translucent(colour: str, alpha: float) -> str:
+    """'#1f77b4' as 'rgba(31,119,180,0.5)'."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def _node_colours(table: pd.DataFrame, side: str, nodes: list[str]) -> list[str]:

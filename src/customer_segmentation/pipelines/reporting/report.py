@@ -28,6 +28,8 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
     )
     environment.filters["thousands"] = lambda n: f"{int(n):,}"
+    environment.filters["number"] = human_number  # '46', '37.2', '1,250', '0.372'
+    environment.filters["signed"] = lambda n: ("+" if n > 0 else "") + human_number(n)
     environment.filters["algorithm"] = lambda name: ALGORITHM_NAMES.get(name, name)
     environment.filters["status"] = _status_text
     environment.filters["version_date"] = _version_date
