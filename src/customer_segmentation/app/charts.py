@@ -50,7 +50,7 @@ def z_chart(profiles: pd.DataFrame, segment_id: int, schema: Schema) -> alt.Char
                 "feature:N",
                 title=None,
                 sort=None,
-                axis=alt.Axis(labelLimit=220, labelOverlap=False),
+                axis=alt.Axis(labelLimit=220, labelOverlap=False, labelFontSize=11),
             ),
             tooltip=["feature", alt.Tooltip("z:Q", format="+.2f")],
         )

@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from customer_segmentation.engine import is_spark, spark_sample
 from customer_segmentation.errors import DataValidationError
 from customer_segmentation.pipelines.clustering.nodes import model_features_of
-from customer_segmentation.plot_style import plain_text
+from customer_segmentation.plot_style import plain_text, segment_colours
 from customer_segmentation.schema import schema_from_dict
 
 logger = logging.getLogger(__name__)
@@ -192,6 +192,9 @@ def check_drift(drift_report: dict[str, Any], params: dict[str, Any]) -> None:
     logger.warning(message)
 
 
+TRAINING_GREY = "#c4cad3"
+
+
 @plain_text
 def plot_drift(drift_report: dict[str, Any], column_schema: dict[str, Any]) -> Figure:
     """PSI per feature (by its label) against the watch/act lines, coloured by status; the segment
@@ -226,7 +229,8 @@ def plot_drift(drift_report: dict[str, Any], column_schema: dict[str, Any]) -> F
             f" KS {features[name]['ks_statistic']:.2f}" if p_value is not None else ""
         )  # fmt: skip
         psi_axes.text(features[name]["psi"], y, f" {features[name]['status']}{note}", va="center",
-                      fontsize=8)  # fmt: skip
+                      fontsize=8, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1,
+                                        "alpha": 0.8})  # fmt: skip
     if any(unconfirmed):  # a footnote under both panels, laid out with them
         figure.supxlabel(
             "Hatched: past a line, but the KS test does not confirm the shift (the batch is too "
@@ -238,8 +242,13 @@ def plot_drift(drift_report: dict[str, Any], column_schema: dict[str, Any]) -> F
     mix = drift_report["segment_mix"]
     ids = list(mix["training_share"])
     positions = np.arange(len(ids))
-    mix_axes.bar(positions - 0.2, [mix["training_share"][i] for i in ids], 0.4, label="training")
-    mix_axes.bar(positions + 0.2, [mix["batch_share"][i] for i in ids], 0.4, label="new batch")
+    # training in grey, the batch in each segment's own colour (blue and orange mean segments 1
+    # and 2 in every figure, never "training" and "batch")
+    colours = segment_colours([int(i) for i in ids])
+    mix_axes.bar(positions - 0.2, [mix["training_share"][i] for i in ids], 0.4,
+                 color=TRAINING_GREY, label="training")  # fmt: skip
+    mix_axes.bar(positions + 0.2, [mix["batch_share"][i] for i in ids], 0.4,
+                 color=[colours[int(i)] for i in ids], label="new batch (segment colour)")  # fmt: skip
     mix_axes.set_xticks(positions, [str(i) for i in ids])
     far = drift_report["far_from_centroids"]
     mix_axes.set(

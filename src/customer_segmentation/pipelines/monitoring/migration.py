@@ -295,7 +295,7 @@ def plot_migration(segment_migration: pd.DataFrame, segment_matching: dict[str, 
                 else ""
             )
         ),  # fmt: skip
-        font={"size": 11},
+        font={"size": 12},
     )
 
 
