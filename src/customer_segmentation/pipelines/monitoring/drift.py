@@ -255,7 +255,10 @@ def plot_drift(drift_report: dict[str, Any], column_schema: dict[str, Any]) -> F
         xlabel="segment id", ylabel="share of customers",
         title=f"Segment mix (PSI {mix['psi']}, {mix['status']})",
     )  # fmt: skip
-    mix_axes.legend(fontsize=8)
+    # headroom above the tallest bar for the legend, so that it never covers a bar
+    tallest = max([*mix["training_share"].values(), *mix["batch_share"].values()], default=0)
+    mix_axes.set_ylim(0, max(tallest, 0.01) * 1.35)
+    mix_axes.legend(fontsize=8, loc="upper right")
     figure.suptitle(
         f"Drift of {drift_report['batch_rows']} new customers: {drift_report['status']} · "
         f"{far['batch_share']:.1%} beyond the training 99th-percentile distance ({far['status']})"
