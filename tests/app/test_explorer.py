@@ -92,7 +92,7 @@ def test_cards_open_a_segment_and_download_its_customers(
         rows = rows_in_colour(chart.screenshot(), colours[segment_id])
         assert rows >= 3 * 12, (segment_id, rows)  # three bars of about 18 px
     domains = re.findall(r'"domain":\s*\[([^\]]*)\]', "".join(websocket_text))
-    assert len(domains) == 5 and len(set(domains)) == 1, domains
+    assert len(domains) >= 5 and len(set(domains)) == 1, domains  # a rerun sends them again
 
     with page.expect_download() as download:  # the workbook for the CRM
         page.get_by_role("button", name="Download segments.xlsx").click()
