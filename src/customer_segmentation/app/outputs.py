@@ -164,19 +164,19 @@ class RunOutputs:
     def load(self, name: str) -> Any:
         """The dataset as this run saved it; as the newest complete run saved it when this run did
         not write it."""
-        dataset = self._dataset(name)
-        if dataset is None:
-            raise DatasetError(f"{name}: not saved yet by a complete run ({self.filepath(name)})")
-        return dataset.load()
+        return self._saved(name).load()
 
     def file_bytes(self, name: str) -> bytes:
         """The file a versioned dataset saved in this run, as it is on disk (the workbook, for a
         download button); as the newest complete run saved it when this run did not write it."""
+        with fsspec.open(str(self._saved(name)._get_load_path()), "rb") as file:
+            return file.read()
+
+    def _saved(self, name: str) -> AbstractDataset:
         dataset = self._dataset(name)
         if dataset is None:
             raise DatasetError(f"{name}: not saved yet by a complete run ({self.filepath(name)})")
-        with fsspec.open(str(dataset._get_load_path()), "rb") as file:
-            return file.read()
+        return dataset
 
     def _dataset(self, name: str) -> AbstractDataset | None:
         if not is_versioned(self.catalog, name):

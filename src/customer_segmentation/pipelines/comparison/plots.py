@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from customer_segmentation.models import ALGORITHM_NAMES
-from customer_segmentation.plot_style import plain_text
+from customer_segmentation.plot_style import human_number, plain_text
 
 PANELS = [
     ("silhouette", "silhouette (higher is better)"),
@@ -35,9 +35,7 @@ def plot_algorithm_comparison(
     for axes, (column, title) in zip(grid, PANELS, strict=False):
         values = ran[column].astype(float).fillna(0).to_numpy()
         bars = axes.bar(names, values, color=colours)
-        axes.bar_label(
-            bars, labels=[f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}" for v in values], fontsize=9
-        )
+        axes.bar_label(bars, labels=[human_number(v) for v in values], fontsize=9)
         axes.set_title(title)
         axes.tick_params(axis="x", labelsize=9, labelrotation=30)
         axes.set_xticks(axes.get_xticks(), names, ha="right", rotation_mode="anchor")
